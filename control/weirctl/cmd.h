@@ -1,0 +1,12 @@
+/* weirctl subcommands: each takes the arguments after its own name. */
+#ifndef WEIRCTL_CMD_H
+#define WEIRCTL_CMD_H
+
+/* Exit statuses shared by every subcommand. */
+#define WEIRCTL_OK 0
+#define WEIRCTL_ERR 1
+#define WEIRCTL_USAGE 2
+
+int weirctl_extract(int argc, char **argv);
+
+#endif

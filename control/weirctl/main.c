@@ -1,0 +1,41 @@
+/* weirctl: the operator's command line. Offline tools (extract, train, eval,
+ * report, replay) and live commands (through weir-control's socket). */
+#include <stdio.h>
+#include <string.h>
+#include "cmd.h"
+
+struct subcmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+};
+
+static const struct subcmd subcmds[] = {
+	{ "extract", weirctl_extract, "extract UNSW-NB15 flow features from captures" },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: weirctl COMMAND [ARGS...]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(subcmds) / sizeof(subcmds[0]); i++)
+		fprintf(out, "  %-10s %s\n", subcmds[i].name, subcmds[i].help);
+	fprintf(out, "\n'weirctl COMMAND --help' describes a command.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return WEIRCTL_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return WEIRCTL_OK;
+	}
+	for (size_t i = 0; i < sizeof(subcmds) / sizeof(subcmds[0]); i++)
+		if (!strcmp(argv[1], subcmds[i].name))
+			return subcmds[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "weirctl: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return WEIRCTL_USAGE;
+}

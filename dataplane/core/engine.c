@@ -1,0 +1,223 @@
+/* The pipeline core's glue: one frame in, flow state updated, finished flows
+ * out as records through the sink. Everything is allocated at create time. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "engine.h"
+#include "content.h"
+#include "ctwindow.h"
+#include "flowfeat.h"
+
+/* How often (in packet time) the timer wheel is run. Expiry is this much
+ * late at worst, which no timeout of seconds notices. */
+#define ENGINE_TICK_NS 100000000ull
+
+struct weir_engine {
+	struct weir_engine_config cfg;
+	struct weir_flowtable *ft;
+	struct weir_content_ctx *content;
+	struct weir_ctwin *ctwin;
+	weir_sink_fn sink;
+	void *sink_ctx;
+	uint64_t next_flow_id;
+	uint64_t now_ns;
+	uint64_t next_tick_ns;
+	struct weir_engine_stats st;
+};
+
+void weir_engine_config_defaults(struct weir_engine_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	weir_ft_config_defaults(&cfg->ft);
+	cfg->ct_window = 100;
+	cfg->max_ftp_expect = 1024;
+	cfg->content = 1;
+}
+
+static unsigned proto_class(unsigned proto)
+{
+	switch (proto) {
+	case 6: return 0;
+	case 17: return 1;
+	case 1: case 58: return 2;
+	default: return 3;
+	}
+}
+
+static void fill_identity(const struct weir_flow *flow, int src_side,
+			  struct weir_record *rec)
+{
+	const struct weir_flow_key *k = &flow->key;
+	memcpy(rec->srcip, k->addr[src_side], 16);
+	memcpy(rec->dstip, k->addr[!src_side], 16);
+	rec->sport = k->port[src_side];
+	rec->dsport = k->port[!src_side];
+	rec->proto = k->proto;
+	rec->family = k->family;
+	rec->vlan = k->vlan;
+	rec->is_sm_ips_ports = memcmp(rec->srcip, rec->dstip, 16) == 0 &&
+			       rec->sport == rec->dsport;
+}
+
+static void on_flow_end(void *ctx, struct weir_flow *flow,
+			struct weir_content_state *cs, enum weir_end_reason why)
+{
+	struct weir_engine *eng = ctx;
+	struct weir_record rec;
+	int src_side = 0;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.flow_id = flow->flow_id;
+	rec.worker = eng->cfg.worker_id;
+	rec.end_reason = (uint8_t)why;
+	rec.score = NAN;
+	weir_feat_finalize(&flow->feat, flow->key.proto, &rec, &src_side);
+	fill_identity(flow, src_side, &rec);
+	if (eng->content)
+		weir_content_finalize(cs, &rec);
+	weir_ctwin_apply(eng->ctwin, &rec);
+
+	eng->st.records++;
+	eng->st.records_by_end[why]++;
+	eng->st.flows_by_proto[proto_class(flow->key.proto)]++;
+	eng->sink(eng->sink_ctx, &rec);
+
+	if (why == WEIR_END_ACTIVE) {
+		weir_feat_new_slice(&flow->feat, eng->now_ns);
+		flow->first_ns = eng->now_ns;
+	}
+}
+
+struct weir_engine *weir_engine_create(const struct weir_engine_config *cfg,
+				       const struct weir_content_db *db,
+				       weir_sink_fn sink, void *sink_ctx,
+				       char *err, size_t errlen)
+{
+	struct weir_engine *eng = calloc(1, sizeof(*eng));
+	if (!eng) {
+		snprintf(err, errlen, "engine: out of memory");
+		return NULL;
+	}
+	eng->cfg = *cfg;
+	eng->sink = sink;
+	eng->sink_ctx = sink_ctx;
+	eng->ft = weir_ft_create(&cfg->ft, on_flow_end, eng, err, errlen);
+	if (!eng->ft)
+		goto fail;
+	eng->ctwin = weir_ctwin_create(cfg->ct_window, err, errlen);
+	if (!eng->ctwin)
+		goto fail;
+	if (cfg->content) {
+		if (!db) {
+			snprintf(err, errlen, "engine: content analysis on but no Hyperscan database");
+			goto fail;
+		}
+		eng->content = weir_content_ctx_create(db, cfg->max_ftp_expect, err, errlen);
+		if (!eng->content)
+			goto fail;
+	}
+	return eng;
+fail:
+	weir_engine_free(eng);
+	return NULL;
+}
+
+void weir_engine_free(struct weir_engine *eng)
+{
+	if (!eng)
+		return;
+	weir_ft_free(eng->ft);
+	weir_ctwin_free(eng->ctwin);
+	weir_content_ctx_free(eng->content);
+	free(eng);
+}
+
+static void start_flow(struct weir_engine *eng, struct weir_flow *flow,
+		       const struct weir_pkt *pkt, int side)
+{
+	flow->flow_id = ++eng->next_flow_id;
+	flow->first_ns = pkt->ts_ns;
+	flow->tclass = pkt->proto == 6 ? WEIR_TO_TCP : WEIR_TO_OTHER;
+	weir_feat_init(&flow->feat, pkt, side);
+	if (eng->content)
+		weir_content_init(eng->content, weir_ft_content(eng->ft, flow), pkt);
+}
+
+static int is_bare_syn(const struct weir_pkt *pkt)
+{
+	return pkt->proto == 6 && pkt->l4_hdr_len &&
+	       (pkt->tcp_flags & (WEIR_TH_SYN | WEIR_TH_ACK | WEIR_TH_RST)) == WEIR_TH_SYN;
+}
+
+static void track(struct weir_engine *eng, struct weir_pkt *pkt)
+{
+	int side, is_new;
+	struct weir_flow *flow = weir_ft_lookup(eng->ft, pkt, &side, &is_new);
+
+	if (!is_new && is_bare_syn(pkt) && weir_feat_tcp_closed(&flow->feat)) {
+		/* A new connection on a closed 5-tuple: finish the old one. */
+		weir_ft_close(eng->ft, flow, WEIR_END_REUSE);
+		flow = weir_ft_lookup(eng->ft, pkt, &side, &is_new);
+	}
+	if (is_new)
+		start_flow(eng, flow, pkt, side);
+
+	weir_ft_touch(flow, pkt->ts_ns);
+	weir_feat_update(&flow->feat, pkt, side);
+	if (eng->content && pkt->payload_caplen)
+		weir_content_update(eng->content, weir_ft_content(eng->ft, flow),
+				    pkt, side == flow->feat.src_side, pkt->ts_ns);
+	if (flow->tclass == WEIR_TO_TCP && weir_feat_tcp_closed(&flow->feat))
+		flow->tclass = WEIR_TO_TCP_CLOSED;
+	eng->st.processed++;
+}
+
+static void clock_to(struct weir_engine *eng, uint64_t ts_ns)
+{
+	/* Packet time only moves forward for the timers; a capture with a
+	 * stamp that jumps back does not resurrect expired state. */
+	if (ts_ns > eng->now_ns)
+		eng->now_ns = ts_ns;
+	if (eng->now_ns >= eng->next_tick_ns) {
+		weir_ft_advance(eng->ft, eng->now_ns);
+		eng->next_tick_ns = eng->now_ns + ENGINE_TICK_NS;
+	}
+}
+
+void weir_engine_packet(struct weir_engine *eng, int linktype,
+			const uint8_t *data, uint32_t caplen, uint32_t wire_len,
+			uint64_t ts_ns)
+{
+	struct weir_pkt pkt;
+	enum weir_decode_err rc;
+
+	eng->st.packets++;
+	eng->st.bytes += wire_len;
+	clock_to(eng, ts_ns);
+	rc = weir_decode(linktype, data, caplen, wire_len, ts_ns, &pkt);
+	if (rc != WEIR_DEC_OK) {
+		eng->st.decode_err[rc]++;
+		return;
+	}
+	if ((pkt.frag & WEIR_FRAG_IS) && weir_ft_frag_resolve(eng->ft, &pkt) < 0)
+		return; /* orphan fragment: counted by the flow table */
+	track(eng, &pkt);
+}
+
+void weir_engine_advance(struct weir_engine *eng, uint64_t now_ns)
+{
+	clock_to(eng, now_ns);
+}
+
+void weir_engine_flush(struct weir_engine *eng)
+{
+	weir_ft_flush(eng->ft);
+}
+
+void weir_engine_get_stats(const struct weir_engine *eng,
+			   struct weir_engine_stats *st)
+{
+	*st = eng->st;
+	weir_ft_get_stats(eng->ft, &st->ft);
+}

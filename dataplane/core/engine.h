@@ -1,0 +1,66 @@
+/* The pipeline core: decode -> flow table -> features/content -> record.
+ *
+ * One engine per worker core (or one for the offline extractor). It owns a
+ * flow table, a content context and a connection window, and hands each
+ * finished flow record to the sink the caller gave. No DPDK here: the DPDK
+ * workers, `weirctl extract` and the tests all run this same code.
+ */
+#ifndef WEIR_ENGINE_H
+#define WEIR_ENGINE_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "decode.h"
+#include "flowtable.h"
+#include "record.h"
+
+/* Receives every finished record. Runs on the worker; must not block. */
+typedef void (*weir_sink_fn)(void *ctx, struct weir_record *rec);
+
+struct weir_engine_config {
+	struct weir_ft_config ft;
+	uint32_t ct_window;          /* ct_* window, default 100 connections */
+	uint32_t max_ftp_expect;     /* ftp-data expectations, default 1024 */
+	uint16_t worker_id;
+	uint8_t content;             /* 1 = run the Hyperscan content analysis */
+};
+
+void weir_engine_config_defaults(struct weir_engine_config *cfg);
+
+struct weir_engine_stats {
+	uint64_t packets;            /* frames handed in */
+	uint64_t bytes;              /* their wire bytes */
+	uint64_t processed;          /* frames that updated a flow */
+	uint64_t decode_err[WEIR_DEC_ERR_MAX];
+	uint64_t records;            /* records handed to the sink */
+	uint64_t records_by_end[WEIR_END_MAX];
+	uint64_t flows_by_proto[4];  /* tcp, udp, icmp(v6), other (incl. arp) */
+	struct weir_ft_stats ft;
+};
+
+struct weir_engine;
+struct weir_content_db;
+
+/* `db` may be NULL when cfg->content is 0; it is shared between engines. */
+struct weir_engine *weir_engine_create(const struct weir_engine_config *cfg,
+				       const struct weir_content_db *db,
+				       weir_sink_fn sink, void *sink_ctx,
+				       char *err, size_t errlen);
+void weir_engine_free(struct weir_engine *eng);
+
+/* One frame. Time is the caller's (capture timestamp): the engine never
+ * reads a clock. Timers are advanced lazily from packet time. */
+void weir_engine_packet(struct weir_engine *eng, int linktype,
+			const uint8_t *data, uint32_t caplen, uint32_t wire_len,
+			uint64_t ts_ns);
+
+/* Advance timers without a packet (idle links, end of a replay burst). */
+void weir_engine_advance(struct weir_engine *eng, uint64_t now_ns);
+
+/* Emit every live flow: end of capture or shutdown. */
+void weir_engine_flush(struct weir_engine *eng);
+
+void weir_engine_get_stats(const struct weir_engine *eng,
+			   struct weir_engine_stats *st);
+
+#endif
