@@ -114,8 +114,9 @@ struct weir_pkt {
 	uint16_t tcp_mss;
 	uint32_t tcp_seq, tcp_ack;
 
-	/* ICMP/ICMPv6 */
+	/* ICMP/ICMPv6 (sport/dport carry Argus's ICMP flow-key convention) */
 	uint8_t icmp_type, icmp_code;
+	uint16_t icmp_id, icmp_seq;  /* echo/timestamp/info/mask; else 0 */
 
 	uint32_t l4_payload_len; /* payload length from header lengths (not capture) */
 	uint32_t payload_caplen; /* payload bytes actually captured */

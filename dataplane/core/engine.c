@@ -51,8 +51,14 @@ static void fill_identity(const struct weir_flow *flow, int src_side,
 	const struct weir_flow_key *k = &flow->key;
 	memcpy(rec->srcip, k->addr[src_side], 16);
 	memcpy(rec->dstip, k->addr[!src_side], 16);
-	rec->sport = k->port[src_side];
-	rec->dsport = k->port[!src_side];
+	if (k->proto == 1 || k->proto == 58) {
+		/* ICMP ports are not endpoint-bound: type/code and id. */
+		rec->sport = k->port[0];
+		rec->dsport = k->port[1];
+	} else {
+		rec->sport = k->port[src_side];
+		rec->dsport = k->port[!src_side];
+	}
 	rec->proto = k->proto;
 	rec->family = k->family;
 	rec->vlan = k->vlan;
