@@ -55,7 +55,7 @@ void weir_feat_update(struct weir_feat *f, const struct weir_pkt *pkt, int side)
 int weir_feat_tcp_closed(const struct weir_feat *f);
 
 /* Fill the flow-feature fields of `rec` (dur, bytes, pkts, ttl, loss, load,
- * win, tcpb, meansz, jit, intpkt, tcprtt/synack/ackdat, stime/ltime, state,
+ * sbytes_ip/dbytes_ip, win, tcpb, meansz, jit, intpkt, tcprtt/synack/ackdat, stime/ltime, state,
  * ct_state_ttl). Identity (and is_sm_ips_ports, which needs it), content
  * and ct_* window fields are the engine's. `*src_side` tells the caller which key side is the source. */
 void weir_feat_finalize(const struct weir_feat *f, unsigned proto,

@@ -66,6 +66,7 @@ struct weir_record {
 	uint64_t stime_ns, ltime_ns;
 	double dur;              /* s */
 	uint64_t sbytes, dbytes;
+	uint64_t sbytes_ip, dbytes_ip; /* IP-level bytes (Zeek's *_ip_bytes) */
 	uint32_t spkts, dpkts;
 	uint8_t sttl, dttl;
 	uint32_t sloss, dloss;
