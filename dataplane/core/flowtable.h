@@ -35,15 +35,18 @@ enum weir_timeout_class {
 };
 
 /* A flow-table entry. Hot part first: what every packet touches. */
+/* Layout: the 44-byte key, then the two flag bytes fill its tail so the
+ * three u64s start at 48 and the whole entry is 256 bytes (4 cache lines)
+ * with struct weir_feat at 184 bytes. The hash is kept in the flow table's
+ * cold per-entry metadata, not here. Set tclass through weir_ft_set_class(). */
 struct weir_flow {
 	struct weir_flow_key key;
-	uint64_t last_ns;        /* the one store a packet makes for timekeeping */
-	uint64_t first_ns;       /* start of the flow (or of the current slice) */
-	uint64_t flow_id;
 	uint8_t tclass;          /* enum weir_timeout_class */
 	uint8_t in_use;
 	uint16_t pad;
-	uint32_t hash;
+	uint64_t last_ns;        /* the one store a packet makes for timekeeping */
+	uint64_t first_ns;       /* start of the flow (or of the current slice) */
+	uint64_t flow_id;
 	struct weir_feat feat;
 };
 
@@ -71,6 +74,9 @@ struct weir_ft_stats {
 	uint64_t frag_matched;       /* later fragments attributed to a flow */
 	uint64_t frag_orphan;        /* later fragments with no known first */
 	uint64_t frag_table_full;
+	uint64_t flows_closed;       /* weir_ft_close() (e.g. 5-tuple reuse) */
+	uint64_t flows_flushed;      /* emitted by weir_ft_flush() */
+	uint64_t index_stash;        /* inserts that overflowed into the stash */
 	uint32_t flows_live;
 	uint32_t capacity;
 };
@@ -115,6 +121,13 @@ static inline void weir_ft_touch(struct weir_flow *flow, uint64_t now_ns)
 	flow->last_ns = now_ns;
 }
 
+/* Change a flow's timeout class (e.g. TCP -> TCP_CLOSED when FIN/RST is
+ * seen). Re-files the flow in the timer wheel so a shorter timeout fires on
+ * time; writing flow->tclass directly would only take effect at the old,
+ * later deadline. Cheap no-op when the class does not change. */
+void weir_ft_set_class(struct weir_flowtable *ft, struct weir_flow *flow,
+		       unsigned tclass);
+
 /* Emit and remove a flow now (e.g. 5-tuple reuse by a new SYN). */
 void weir_ft_close(struct weir_flowtable *ft, struct weir_flow *flow,
 		   enum weir_end_reason why);
@@ -127,5 +140,11 @@ void weir_ft_advance(struct weir_flowtable *ft, uint64_t now_ns);
 void weir_ft_flush(struct weir_flowtable *ft);
 
 void weir_ft_get_stats(const struct weir_flowtable *ft, struct weir_ft_stats *st);
+
+/* Diagnostics (tests, benchmarks; O(capacity), never on the hot path):
+ * smallest last_ns over live flows (UINT64_MAX when empty), and the bytes
+ * allocated for the table. */
+uint64_t weir_ft_min_last_ns(const struct weir_flowtable *ft);
+size_t weir_ft_mem_bytes(const struct weir_flowtable *ft);
 
 #endif
