@@ -44,14 +44,19 @@ static uint16_t sat_inc(uint16_t v)
 	return v == UINT16_MAX ? v : (uint16_t)(v + 1);
 }
 
-void weir_ctwin_apply(struct weir_ctwin *w, struct weir_record *r)
+static void slot_of(struct ct_slot *me, const struct weir_record *r)
+{
+	memcpy(me->src, r->srcip, 16);
+	memcpy(me->dst, r->dstip, 16);
+	me->sport = r->sport;
+	me->dport = r->dsport;
+	me->service = r->service;
+}
+
+void weir_ctwin_peek(const struct weir_ctwin *w, struct weir_record *r)
 {
 	struct ct_slot me;
-	memcpy(me.src, r->srcip, 16);
-	memcpy(me.dst, r->dstip, 16);
-	me.sport = r->sport;
-	me.dport = r->dsport;
-	me.service = r->service;
+	slot_of(&me, r);
 
 	/* The window is this record plus the size-1 before it. */
 	uint32_t n = w->used < w->size ? w->used : w->size - 1;
@@ -87,8 +92,12 @@ void weir_ctwin_apply(struct weir_ctwin *w, struct weir_record *r)
 	r->ct_src_dport_ltm = src_dport;
 	r->ct_dst_sport_ltm = dst_sport;
 	r->ct_dst_src_ltm = dst_src;
+}
 
-	w->slot[w->next] = me;
+void weir_ctwin_apply(struct weir_ctwin *w, struct weir_record *r)
+{
+	weir_ctwin_peek(w, r);
+	slot_of(&w->slot[w->next], r);
 	w->next = (w->next + 1) % w->size;
 	if (w->used < w->size)
 		w->used++;

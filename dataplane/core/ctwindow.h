@@ -18,4 +18,8 @@ void weir_ctwin_free(struct weir_ctwin *w);
  * are finished. */
 void weir_ctwin_apply(struct weir_ctwin *w, struct weir_record *rec);
 
+/* The same counts for a provisional record (an open flow scored early),
+ * leaving the window unchanged. */
+void weir_ctwin_peek(const struct weir_ctwin *w, struct weir_record *rec);
+
 #endif

@@ -20,6 +20,8 @@ struct weir_engine {
 	struct weir_ctwin *ctwin;
 	weir_sink_fn sink;
 	void *sink_ctx;
+	weir_early_fn early;
+	void *early_ctx;
 	uint64_t next_flow_id;
 	uint64_t now_ns;
 	uint64_t next_tick_ns;
@@ -66,24 +68,33 @@ static void fill_identity(const struct weir_flow *flow, int src_side,
 			       rec->sport == rec->dsport;
 }
 
+/* The record of a flow as it stands; ct_* window features are the
+ * caller's. */
+static void build_record(struct weir_engine *eng, const struct weir_flow *flow,
+			 const struct weir_content_state *cs,
+			 enum weir_end_reason why, struct weir_record *rec)
+{
+	int src_side = 0;
+
+	memset(rec, 0, sizeof(*rec));
+	rec->flow_id = flow->flow_id;
+	rec->worker = eng->cfg.worker_id;
+	rec->end_reason = (uint8_t)why;
+	rec->score = NAN;
+	weir_feat_finalize(&flow->feat, flow->key.proto, rec, &src_side);
+	fill_identity(flow, src_side, rec);
+	if (eng->content)
+		weir_content_finalize(cs, rec);
+}
+
 static void on_flow_end(void *ctx, struct weir_flow *flow,
 			struct weir_content_state *cs, enum weir_end_reason why)
 {
 	struct weir_engine *eng = ctx;
 	struct weir_record rec;
-	int src_side = 0;
 
-	memset(&rec, 0, sizeof(rec));
-	rec.flow_id = flow->flow_id;
-	rec.worker = eng->cfg.worker_id;
-	rec.end_reason = (uint8_t)why;
-	rec.score = NAN;
-	weir_feat_finalize(&flow->feat, flow->key.proto, &rec, &src_side);
-	fill_identity(flow, src_side, &rec);
-	if (eng->content)
-		weir_content_finalize(cs, &rec);
+	build_record(eng, flow, cs, why, &rec);
 	weir_ctwin_apply(eng->ctwin, &rec);
-
 	eng->st.records++;
 	eng->st.records_by_end[why]++;
 	eng->st.flows_by_proto[proto_class(flow->key.proto)]++;
@@ -93,6 +104,27 @@ static void on_flow_end(void *ctx, struct weir_flow *flow,
 		weir_feat_new_slice(&flow->feat, eng->now_ns);
 		flow->first_ns = eng->now_ns;
 	}
+}
+
+/* Once per flow, at early_pkts packets: a provisional verdict. */
+static void early_verdict(struct weir_engine *eng, struct weir_flow *flow)
+{
+	struct weir_record rec;
+
+	flow->early_done = 1;
+	build_record(eng, flow, weir_ft_content(eng->ft, flow), WEIR_END_ACTIVE, &rec);
+	weir_ctwin_peek(eng->ctwin, &rec);
+	eng->st.early_verdicts++;
+	if (eng->early(eng->early_ctx, &rec)) {
+		flow->blocked = 1;
+		eng->st.flows_blocked++;
+	}
+}
+
+void weir_engine_set_early(struct weir_engine *eng, weir_early_fn fn, void *ctx)
+{
+	eng->early = fn;
+	eng->early_ctx = ctx;
 }
 
 struct weir_engine *weir_engine_create(const struct weir_engine_config *cfg,
@@ -156,7 +188,7 @@ static int is_bare_syn(const struct weir_pkt *pkt)
 	       (pkt->tcp_flags & (WEIR_TH_SYN | WEIR_TH_ACK | WEIR_TH_RST)) == WEIR_TH_SYN;
 }
 
-static void track(struct weir_engine *eng, struct weir_pkt *pkt)
+static struct weir_flow *track(struct weir_engine *eng, struct weir_pkt *pkt)
 {
 	int side, is_new;
 	struct weir_flow *flow = weir_ft_lookup(eng->ft, pkt, &side, &is_new);
@@ -177,6 +209,12 @@ static void track(struct weir_engine *eng, struct weir_pkt *pkt)
 	if (flow->tclass == WEIR_TO_TCP && weir_feat_tcp_closed(&flow->feat))
 		flow->tclass = WEIR_TO_TCP_CLOSED;
 	eng->st.processed++;
+	if (eng->early && !flow->early_done &&
+	    flow->feat.dir[0].pkts + flow->feat.dir[1].pkts >= eng->cfg.early_pkts)
+		early_verdict(eng, flow);
+	if (flow->blocked)
+		eng->st.packets_blocked++;
+	return flow;
 }
 
 static void clock_to(struct weir_engine *eng, uint64_t ts_ns)
@@ -209,6 +247,40 @@ void weir_engine_packet(struct weir_engine *eng, int linktype,
 	if ((pkt.frag & WEIR_FRAG_IS) && weir_ft_frag_resolve(eng->ft, &pkt) < 0)
 		return; /* orphan fragment: counted by the flow table */
 	track(eng, &pkt);
+}
+
+void weir_engine_burst(struct weir_engine *eng, int linktype,
+		       const struct weir_frame_ref *frames, unsigned n,
+		       uint8_t *drop)
+{
+	struct weir_pkt pkts[WEIR_ENGINE_BURST];
+	uint8_t ok[WEIR_ENGINE_BURST];
+
+	if (n > WEIR_ENGINE_BURST)
+		n = WEIR_ENGINE_BURST;
+	for (unsigned i = 0; i < n; i++) {
+		const struct weir_frame_ref *f = &frames[i];
+		enum weir_decode_err rc = weir_decode(linktype, f->data, f->caplen,
+						      f->wire_len, f->ts_ns, &pkts[i]);
+		eng->st.packets++;
+		eng->st.bytes += f->wire_len;
+		ok[i] = rc == WEIR_DEC_OK;
+		if (!ok[i])
+			eng->st.decode_err[rc]++;
+		else if ((pkts[i].frag & WEIR_FRAG_IS) &&
+			 weir_ft_frag_resolve(eng->ft, &pkts[i]) < 0)
+			ok[i] = 0;
+		if (ok[i])
+			weir_ft_prefetch(eng->ft, &pkts[i]);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t blocked = 0;
+		clock_to(eng, frames[i].ts_ns);
+		if (ok[i])
+			blocked = track(eng, &pkts[i])->blocked;
+		if (drop)
+			drop[i] = blocked;
+	}
 }
 
 void weir_engine_advance(struct weir_engine *eng, uint64_t now_ns)

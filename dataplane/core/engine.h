@@ -17,12 +17,20 @@
 /* Receives every finished record. Runs on the worker; must not block. */
 typedef void (*weir_sink_fn)(void *ctx, struct weir_record *rec);
 
+/* Optional early verdict on a still-open flow, called once when the flow
+ * reaches `early_pkts` packets, with a provisional record (ct_* window
+ * features are those the flow would get if it ended now, without entering
+ * the window). Return 1 to block the flow: its later packets are marked
+ * for dropping in weir_engine_burst()'s `drop` array. */
+typedef int (*weir_early_fn)(void *ctx, const struct weir_record *rec);
+
 struct weir_engine_config {
 	struct weir_ft_config ft;
 	uint32_t ct_window;          /* ct_* window, default 100 connections */
 	uint32_t max_ftp_expect;     /* ftp-data expectations, default 1024 */
 	uint16_t worker_id;
 	uint8_t content;             /* 1 = run the Hyperscan content analysis */
+	uint32_t early_pkts;         /* 0 = no early verdicts */
 };
 
 void weir_engine_config_defaults(struct weir_engine_config *cfg);
@@ -35,6 +43,9 @@ struct weir_engine_stats {
 	uint64_t records;            /* records handed to the sink */
 	uint64_t records_by_end[WEIR_END_MAX];
 	uint64_t flows_by_proto[4];  /* tcp, udp, icmp(v6), other (incl. arp) */
+	uint64_t early_verdicts;     /* provisional records scored */
+	uint64_t flows_blocked;
+	uint64_t packets_blocked;    /* packets of blocked flows */
 	struct weir_ft_stats ft;
 };
 
@@ -53,6 +64,26 @@ void weir_engine_free(struct weir_engine *eng);
 void weir_engine_packet(struct weir_engine *eng, int linktype,
 			const uint8_t *data, uint32_t caplen, uint32_t wire_len,
 			uint64_t ts_ns);
+
+/* A burst of frames (the DPDK worker's unit of work): decodes them all,
+ * prefetches their flow-table buckets, then updates the flows. `drop`
+ * (may be NULL) gets 1 for each frame of a blocked flow. At most
+ * WEIR_ENGINE_BURST frames. */
+#define WEIR_ENGINE_BURST 64
+
+struct weir_frame_ref {
+	const uint8_t *data;
+	uint32_t caplen;
+	uint32_t wire_len;
+	uint64_t ts_ns;
+};
+
+void weir_engine_burst(struct weir_engine *eng, int linktype,
+		       const struct weir_frame_ref *frames, unsigned n,
+		       uint8_t *drop);
+
+/* Install the early-verdict hook (see weir_early_fn). */
+void weir_engine_set_early(struct weir_engine *eng, weir_early_fn fn, void *ctx);
 
 /* Advance timers without a packet (idle links, end of a replay burst). */
 void weir_engine_advance(struct weir_engine *eng, uint64_t now_ns);
