@@ -23,6 +23,8 @@ enum weir_link {
 	WEIR_LINK_SLL2 = 276,     /* Linux cooked v2 */
 	WEIR_LINK_RAW_DLT12 = 12, /* DLT_RAW as some BSDs number it */
 	WEIR_LINK_RAW_DLT14 = 14,
+	WEIR_LINK_PPP = 9,        /* PPP, 2-byte protocol, optional ff 03 */
+	WEIR_LINK_PPP_SERIAL = 50,/* PPP in HDLC-like framing */
 };
 
 /* Why a frame was not turned into a flow update. WEIR_DEC_OK is success;
