@@ -13,35 +13,40 @@
 #include "decode.h"
 #include "record.h"
 
-/* One direction's accumulators. Implementation-defined contents; the
- * features module is the only reader and writer. */
+/* One direction's accumulators, emulating Argus 3.0.8's per-direction TCP
+ * object and time statistics (doc/features.md has the rules and the byte
+ * budget: 80 bytes here, 176 for struct weir_feat). The features module is
+ * the only reader and writer. */
 struct weir_feat_dir {
-	uint64_t bytes;
-	uint64_t first_ns, last_ns;
+	uint64_t bytes;          /* wire bytes (pcap len, L2 included): sbytes */
+	uint64_t ip_bytes;       /* IP total length sum: Zeek's *_ip_bytes */
+	uint64_t first_ns;       /* first packet of this direction, 0 = none */
+	uint64_t last_ns;        /* latest timestamp; intervals run off it */
+	double ipt_sumsq;        /* sum of squared inter-arrival times, us^2 */
 	uint32_t pkts;
-	uint32_t loss;
-	uint32_t isn;            /* first sequence number seen (stcpb/dtcpb) */
-	uint32_t next_seq;       /* highest seq+len seen, for loss/retransmit */
-	uint32_t win;            /* last advertised window (as Argus reports) */
-	uint8_t ttl;
-	uint8_t wscale;
-	uint8_t flags_seen;      /* OR of TCP flags */
-	uint8_t has_isn;
-	/* inter-packet time statistics (µs), Argus-style active/idle split */
-	uint32_t ipt_n;
-	double ipt_sum;
-	double ipt_sumsq;
+	uint32_t ipt_n;          /* intervals counted (timestamp moved forward) */
+	uint32_t loss;           /* Argus "retrans" count: sloss/dloss */
+	uint32_t isn;            /* Argus seqbase (stcpb/dtcpb); 0 = unset */
+	uint32_t seq;            /* Argus "seq": highest seq+len sent */
+	uint32_t ack;            /* last ack sent by this side, minus one */
+	uint32_t winbytes;       /* Argus "winbytes": unacked bytes in flight */
+	uint16_t win;            /* last raw window (not from FIN/RST/zero) */
+	uint8_t ttl;             /* TTL/hop limit of the latest packet */
+	uint8_t wscale;          /* window shift from this side's option */
+	uint8_t flags;           /* OR of TCP flags sent */
+	uint8_t bits;            /* FD_* in flowfeat.c */
 };
 
 struct weir_feat {
-	struct weir_feat_dir dir[2];
-	uint64_t syn_ns, synack_ns, ack_ns; /* handshake times, 0 = unseen */
-	uint64_t slice_start_ns;  /* start of the current active-timeout slice */
-	uint8_t src_side;         /* key side (0/1) that initiated */
-	uint8_t src_fixed;        /* initiator decided by a SYN, no more flips */
-	uint8_t tcp_state;        /* implementation-defined TCP progress bits */
-	uint8_t icmp_type, icmp_code; /* first ICMP type/code, for ICMP states */
-	uint8_t proto_class;      /* tcp / udp / icmp / other, set at init */
+	struct weir_feat_dir dir[2]; /* indexed by key side */
+	uint32_t synack_us;      /* SYN -> SYN/ACK, us (0 = not measured) */
+	uint32_t ackdat_us;      /* SYN/ACK -> ACK, us */
+	uint8_t src_side;        /* key side (0/1) that is the Argus source */
+	uint8_t tcp_state;       /* Argus TCP state machine (TCPS_* numbering) */
+	uint8_t tcp_status;      /* FS_* in flowfeat.c: Argus status bits */
+	uint8_t icmp_type, icmp_code; /* first ICMP type/code: ICMP state */
+	uint8_t proto_class;     /* FC_* in flowfeat.c, set at init */
+	uint8_t pad[2];
 };
 
 /* First packet of a flow. `side` is the key side the packet came from. */
