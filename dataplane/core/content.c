@@ -1,15 +1,353 @@
-/* PLACEHOLDER until the content module lands. */
+/* Content features with Zeek's semantics: service, HTTP transactions and
+ * body bytes, FTP login and commands, ftp-data by expectation.
+ *
+ * Per packet: at most SCAN_PKTS payload packets per direction are scanned by
+ * the shared Hyperscan database (SCAN_BYTES each) until a service is named;
+ * after that only the HTTP or FTP parser of the named service runs, in O(1)
+ * state per direction. No allocation, lock, syscall or clock read here:
+ * time comes from the packet. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "content.h"
-struct weir_content_db { int x; };
-struct weir_content_ctx { int x; };
-struct weir_content_db *weir_content_db_create(char *err, size_t errlen) { (void)err; (void)errlen; return calloc(1, sizeof(struct weir_content_db)); }
-void weir_content_db_free(struct weir_content_db *db) { free(db); }
-struct weir_content_ctx *weir_content_ctx_create(const struct weir_content_db *db, unsigned max_expect, char *err, size_t errlen)
-{ (void)db; (void)max_expect; (void)err; (void)errlen; return calloc(1, sizeof(struct weir_content_ctx)); }
-void weir_content_ctx_free(struct weir_content_ctx *ctx) { free(ctx); }
-void weir_content_init(struct weir_content_ctx *ctx, struct weir_content_state *cs, const struct weir_pkt *pkt) { (void)ctx; (void)pkt; memset(cs, 0, sizeof(*cs)); }
-void weir_content_update(struct weir_content_ctx *ctx, struct weir_content_state *cs, const struct weir_pkt *pkt, int from_src, uint64_t now_ns)
-{ (void)ctx; (void)cs; (void)pkt; (void)from_src; (void)now_ns; }
-void weir_content_finalize(const struct weir_content_state *cs, struct weir_record *rec) { rec->service = cs->service; }
+#include "content_sig.h"
+#include "content_http.h"
+#include "content_ftp.h"
+
+/* Zeek names a service after its analyzer parsed the protocol's first
+ * message, which is in the first packet or two of a direction; 4 packets
+ * leave room for a stray empty push or a banner split in two. */
+#define SCAN_PKTS  4
+#define SCAN_BYTES 1024
+
+/* A packet that shows fewer payload bytes than this (snaplen) cannot
+ * confirm anything: the flow may fall back to its port. */
+#define MIN_JUDGE_BYTES 16
+
+/* weir_content_state.flags */
+#define CS_UNSEEN    0x01  /* payload was there but not captured enough to judge */
+
+_Static_assert(sizeof(struct weir_content_state) <= 64,
+	       "content state must fit one cache line");
+
+struct weir_content_db {
+	struct weir_sig_db *sig;
+};
+
+struct weir_content_ctx {
+	const struct weir_content_db *db;
+	struct weir_sig_scratch *scratch;
+	struct weir_expect_table *expect;
+	struct weir_content_stats st;
+};
+
+struct weir_content_db *weir_content_db_create(char *err, size_t errlen)
+{
+	struct weir_content_db *db = calloc(1, sizeof(*db));
+	if (!db) {
+		snprintf(err, errlen, "content: out of memory");
+		return NULL;
+	}
+	db->sig = weir_sig_db_create(err, errlen);
+	if (!db->sig) {
+		free(db);
+		return NULL;
+	}
+	return db;
+}
+
+void weir_content_db_free(struct weir_content_db *db)
+{
+	if (!db)
+		return;
+	weir_sig_db_free(db->sig);
+	free(db);
+}
+
+struct weir_content_ctx *weir_content_ctx_create(const struct weir_content_db *db,
+						 unsigned max_expect,
+						 char *err, size_t errlen)
+{
+	if (!db) {
+		snprintf(err, errlen, "content: no signature database");
+		return NULL;
+	}
+	struct weir_content_ctx *ctx = calloc(1, sizeof(*ctx));
+	if (!ctx) {
+		snprintf(err, errlen, "content: out of memory");
+		return NULL;
+	}
+	ctx->db = db;
+	ctx->scratch = weir_sig_scratch_create(db->sig, err, errlen);
+	if (!ctx->scratch)
+		goto fail;
+	ctx->expect = weir_expect_create(max_expect, err, errlen);
+	if (!ctx->expect)
+		goto fail;
+	return ctx;
+fail:
+	weir_content_ctx_free(ctx);
+	return NULL;
+}
+
+void weir_content_ctx_free(struct weir_content_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	weir_sig_scratch_free(ctx->scratch);
+	weir_expect_free(ctx->expect);
+	free(ctx);
+}
+
+void weir_content_get_stats(const struct weir_content_ctx *ctx,
+			    struct weir_content_stats *st)
+{
+	*st = ctx->st;
+}
+
+void weir_content_init(struct weir_content_ctx *ctx,
+		       struct weir_content_state *cs, const struct weir_pkt *pkt)
+{
+	memset(cs, 0, sizeof(*cs));
+	if (pkt->proto != 6 || (pkt->family != WEIR_AF_INET && pkt->family != WEIR_AF_INET6))
+		return;
+	if (weir_expect_match(ctx->expect, pkt->family, pkt->src, pkt->dst,
+			      pkt->dport, pkt->ts_ns, &ctx->st) ||
+	    weir_expect_match(ctx->expect, pkt->family, pkt->dst, pkt->src,
+			      pkt->sport, pkt->ts_ns, &ctx->st)) {
+		cs->service = WEIR_SVC_FTP_DATA;
+		cs->svc_from_payload = 1;
+	}
+}
+
+/* ---- service decision -------------------------------------------------- */
+
+static int port_in(uint16_t p, const uint16_t *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (list[i] == p)
+			return 1;
+	return 0;
+}
+
+#define IN(p, ...) port_in((p), (const uint16_t[]){ __VA_ARGS__ }, \
+			   sizeof((const uint16_t[]){ __VA_ARGS__ }) / sizeof(uint16_t))
+
+/* Zeek's well-known ports for the analyzers behind UNSW's services
+ * (likely_server_ports of each base/protocols script). */
+static int http_port(uint16_t p) { return IN(p, 80, 81, 631, 1080, 3128, 8000, 8080, 8888); }
+static int ftp_port(uint16_t p) { return IN(p, 21, 2811); }
+static int smtp_port(uint16_t p) { return IN(p, 25, 587); }
+static int pop3_port(uint16_t p) { return p == 110; }
+static int ssh_port(uint16_t p) { return p == 22; }
+static int irc_port(uint16_t p) { return p >= 6666 && p <= 6669; }
+static int ssl_port(uint16_t p)
+{
+	return IN(p, 443, 563, 585, 614, 636, 989, 990, 992, 993, 995, 5223, 5349, 8443);
+}
+static int dns_port(uint16_t p, int tcp) { return p == 53 || (!tcp && IN(p, 137, 5353, 5355)); }
+static int snmp_port(uint16_t p) { return p == 161 || p == 162; }
+static int dhcp_port(uint16_t p) { return p == 67 || p == 68; }
+static int radius_port(uint16_t p) { return p == 1812 || p == 1813; }
+
+/* TCP: on its port an analyzer confirms on its own side's first message;
+ * elsewhere Zeek's DPD signatures want both sides (client and server
+ * pattern) before the analyzer is even attached. */
+static unsigned decide_tcp(const uint16_t ev[2], uint16_t rport)
+{
+	unsigned c = ev[0], s = ev[1];
+
+	if ((c | s) & WEIR_EV_SSH)
+		return WEIR_SVC_SSH;
+	if (c & WEIR_EV_HTTP_REQ && (http_port(rport) || s & WEIR_EV_HTTP_RESP))
+		return WEIR_SVC_HTTP;
+	if (s & WEIR_EV_HTTP_RESP && http_port(rport))
+		return WEIR_SVC_HTTP;
+	if (ftp_port(rport) && (s & WEIR_EV_220 || c & (WEIR_EV_FTP_USER | WEIR_EV_FTP_CMD)))
+		return WEIR_SVC_FTP;
+	if (smtp_port(rport) && (s & WEIR_EV_220 || c & WEIR_EV_SMTP_HELO))
+		return WEIR_SVC_SMTP;
+	if (pop3_port(rport) && (s & WEIR_EV_POP3_OK || c & WEIR_EV_POP3_CMD))
+		return WEIR_SVC_POP3;
+	if (irc_port(rport) && (c & WEIR_EV_IRC_CLIENT || s & WEIR_EV_IRC_SERVER))
+		return WEIR_SVC_IRC;
+	if (ssl_port(rport) && (c & (WEIR_EV_TLS_CHELLO | WEIR_EV_SSL2_HELLO) ||
+				s & WEIR_EV_TLS_SHELLO))
+		return WEIR_SVC_SSL;
+	/* off their ports: both sides */
+	if (c & WEIR_EV_FTP_USER && s & WEIR_EV_220 && !(c & WEIR_EV_SMTP_HELO))
+		return WEIR_SVC_FTP;
+	if (c & WEIR_EV_SMTP_HELO && s & WEIR_EV_220)
+		return WEIR_SVC_SMTP;
+	if (c & WEIR_EV_POP3_CMD && s & WEIR_EV_POP3_OK)
+		return WEIR_SVC_POP3;
+	if (c & WEIR_EV_IRC_CLIENT && s & WEIR_EV_IRC_SERVER)
+		return WEIR_SVC_IRC;
+	if (c & (WEIR_EV_TLS_CHELLO | WEIR_EV_SSL2_HELLO) && s & WEIR_EV_TLS_SHELLO)
+		return WEIR_SVC_SSL;
+	return WEIR_SVC_NONE;
+}
+
+static unsigned decide_udp(const struct weir_pkt *pkt, const uint8_t *p, size_t n,
+			   unsigned ev)
+{
+	uint16_t a = pkt->sport, b = pkt->dport;
+
+	/* UDP analyzers are attached by port only (Zeek has no UDP DPD
+	 * signature for these); either end may hold the service port, since
+	 * the first packet seen can be the answer */
+	if ((dns_port(a, 0) || dns_port(b, 0)) && weir_sig_is_dns(p, n, 0))
+		return WEIR_SVC_DNS;
+	if ((snmp_port(a) || snmp_port(b)) && ev & WEIR_EV_SNMP)
+		return WEIR_SVC_SNMP;
+	if ((dhcp_port(a) || dhcp_port(b)) && ev & WEIR_EV_DHCP)
+		return WEIR_SVC_DHCP;
+	if ((radius_port(a) || radius_port(b)) && weir_sig_is_radius(p, n))
+		return WEIR_SVC_RADIUS;
+	return WEIR_SVC_NONE;
+}
+
+static void scan(struct weir_content_ctx *ctx, struct weir_content_state *cs,
+		 const struct weir_pkt *pkt, int d, uint16_t rport,
+		 const uint8_t *p, size_t n)
+{
+	if (cs->svc_from_payload || cs->scanned[d] >= SCAN_PKTS || n == 0)
+		return;
+	cs->scanned[d]++;
+	size_t len = n < SCAN_BYTES ? n : SCAN_BYTES;
+	int ev = weir_sig_scan(ctx->db->sig, ctx->scratch, p, len);
+	ctx->st.scans++;
+	if (ev < 0) {
+		ctx->st.scan_errors++;
+		return;
+	}
+	cs->evidence[d] |= (uint16_t)ev;
+
+	unsigned svc;
+	if (pkt->proto == 6) {
+		svc = decide_tcp(cs->evidence, rport);
+		/* DNS over TCP: port-attached, confirmed by a parsable message */
+		if (svc == WEIR_SVC_NONE && dns_port(rport, 1) && weir_sig_is_dns(p, len, 1))
+			svc = WEIR_SVC_DNS;
+	} else if (pkt->proto == 17) {
+		svc = decide_udp(pkt, p, len, (unsigned)ev);
+	} else {
+		return;
+	}
+	if (svc != WEIR_SVC_NONE) {
+		cs->service = (uint8_t)svc;
+		cs->svc_from_payload = 1;
+	}
+}
+
+static void gap(struct weir_content_ctx *ctx, struct weir_content_state *cs,
+		int d, uint64_t n)
+{
+	ctx->st.gap_bytes += n;
+	if (cs->service == WEIR_SVC_HTTP)
+		weir_http_gap(cs, d, n, &ctx->st);
+	else if (cs->service == WEIR_SVC_FTP)
+		weir_ftp_gap(cs, d);
+}
+
+void weir_content_update(struct weir_content_ctx *ctx,
+			 struct weir_content_state *cs,
+			 const struct weir_pkt *pkt, int from_src, uint64_t now_ns)
+{
+	int d = from_src ? 0 : 1;
+	uint16_t rport = from_src ? pkt->dport : pkt->sport;
+	uint32_t plen = pkt->l4_payload_len;
+	size_t cap = pkt->payload_caplen < plen ? pkt->payload_caplen : plen;
+	const uint8_t *p = pkt->payload;
+	size_t off = 0;
+
+	if (plen == 0)
+		return;
+	if (cap < plen && cap < MIN_JUDGE_BYTES && !cs->svc_from_payload)
+		cs->flags |= CS_UNSEEN;
+
+	if (pkt->proto == 6) {
+		/* in-order stream bytes only: a retransmission would count a
+		 * request or a body twice */
+		struct weir_content_dir *dir = &cs->dir[d];
+		uint32_t seq = pkt->tcp_seq + ((pkt->tcp_flags & WEIR_TH_SYN) ? 1 : 0);
+		if (!(dir->flags & WEIR_DIR_HAS_SEQ)) {
+			dir->flags |= WEIR_DIR_HAS_SEQ;
+			dir->next_seq = seq;
+		}
+		int32_t diff = (int32_t)(seq - dir->next_seq);
+		if (diff < 0) {
+			uint32_t overlap = (uint32_t)-diff;
+			if (overlap >= plen) {
+				ctx->st.retrans_bytes += plen;
+				return;
+			}
+			ctx->st.retrans_bytes += overlap;
+			off = overlap;
+		} else if (diff > 0) {
+			gap(ctx, cs, d, (uint32_t)diff);
+		}
+		dir->next_seq = seq + plen;
+	}
+
+	const uint8_t *data = p + off;
+	size_t n = cap > off ? cap - off : 0;
+
+	scan(ctx, cs, pkt, d, rport, data, n);
+
+	if (pkt->proto == 6 && n) {
+		if (cs->service == WEIR_SVC_HTTP) {
+			weir_http_parse(cs, d, data, n, &ctx->st);
+		} else if (cs->service == WEIR_SVC_FTP) {
+			struct weir_ftp_peers peers = {
+				.family = pkt->family,
+				.client = from_src ? pkt->src : pkt->dst,
+				.server = from_src ? pkt->dst : pkt->src,
+			};
+			weir_ftp_parse(cs, d, data, n, &peers, ctx->expect, now_ns, &ctx->st);
+		}
+	}
+	if (pkt->proto == 6 && off + n < plen)
+		gap(ctx, cs, d, plen - (off + n));   /* cut by the snaplen */
+}
+
+/* The port alone names the service only when payload went by that we could
+ * not read (snaplen): Zeek would have had the bytes, and on its port the
+ * analyzer confirms in the vast majority of flows (doc/content.md). A flow
+ * without payload gets '-', as in Zeek. */
+static unsigned port_service(unsigned proto, uint16_t p)
+{
+	if (proto == 6) {
+		if (http_port(p)) return WEIR_SVC_HTTP;
+		if (ftp_port(p)) return WEIR_SVC_FTP;
+		if (smtp_port(p)) return WEIR_SVC_SMTP;
+		if (ssh_port(p)) return WEIR_SVC_SSH;
+		if (pop3_port(p)) return WEIR_SVC_POP3;
+		if (irc_port(p)) return WEIR_SVC_IRC;
+		if (ssl_port(p)) return WEIR_SVC_SSL;
+		if (p == 53) return WEIR_SVC_DNS;
+	} else if (proto == 17) {
+		if (dns_port(p, 0)) return WEIR_SVC_DNS;
+		if (snmp_port(p)) return WEIR_SVC_SNMP;
+		if (dhcp_port(p)) return WEIR_SVC_DHCP;
+		if (radius_port(p)) return WEIR_SVC_RADIUS;
+	}
+	return WEIR_SVC_NONE;
+}
+
+void weir_content_finalize(const struct weir_content_state *cs,
+			   struct weir_record *rec)
+{
+	unsigned svc = WEIR_SVC_NONE;
+
+	if (cs->svc_from_payload)
+		svc = cs->service;
+	else if (cs->flags & CS_UNSEEN)
+		svc = port_service(rec->proto, rec->dsport);
+	rec->service = (uint8_t)svc;
+	rec->trans_depth = cs->http_reqs > cs->http_resps ? cs->http_reqs : cs->http_resps;
+	rec->res_bdy_len = cs->res_bdy_len;
+	rec->ct_flw_http_mthd = cs->http_methods;
+	rec->is_ftp_login = cs->is_ftp_login;
+	rec->ct_ftp_cmd = cs->ftp_cmds;
+}

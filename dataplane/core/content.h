@@ -15,20 +15,36 @@
 #include "decode.h"
 #include "record.h"
 
+/* One direction of a TCP byte stream as the line/message parsers see it.
+ * 16 bytes. `left` counts body or chunk bytes still to skip (HTTP) and holds
+ * the number being accumulated while a header value or status code is read;
+ * `next_seq` drops retransmitted bytes and measures gaps. */
+struct weir_content_dir {
+	uint64_t left;
+	uint32_t next_seq;
+	uint8_t phase;            /* parser phase (content_http.c / content_ftp.c) */
+	uint8_t match;            /* progress in a token being matched */
+	uint8_t flags;            /* per-direction parser bits */
+	uint8_t aux;              /* small per-phase scratch (chunked match, reply code) */
+};
+
 /* Per-flow content state, kept in the flow table's cold area. Contents are
- * the content module's own. */
+ * the content module's own; 64 bytes at most (one cache line). */
 struct weir_content_state {
+	uint64_t res_bdy_len;     /* HTTP response body bytes (de-chunked) */
+	struct weir_content_dir dir[2]; /* [0] = client (flow source), [1] = server */
+	uint16_t http_reqs;       /* HTTP requests seen */
+	uint16_t http_resps;      /* HTTP final (non-1xx) responses seen */
+	uint16_t http_methods;    /* requests with a known method (ct_flw_http_mthd) */
+	uint16_t ftp_cmds;        /* FTP commands Zeek's ftp.log records (ct_ftp_cmd) */
+	uint16_t evidence[2];     /* signature hits per direction (content_sig.h) */
 	uint8_t service;          /* enum weir_service, decided so far */
-	uint8_t svc_from_payload; /* 1 once payload confirmed the service */
-	uint8_t http_state;
-	uint8_t ftp_state;
-	uint8_t is_ftp_login;
-	uint8_t pad[3];
-	uint32_t trans_depth;
-	uint32_t http_methods;    /* request methods seen (ct_flw_http_mthd) */
-	uint32_t ftp_cmds;        /* FTP commands seen (ct_ftp_cmd) */
-	uint64_t res_bdy_len;
-	uint64_t body_left;       /* bytes of the current response body still expected */
+	uint8_t svc_from_payload; /* 1 once payload (or an ftp-data expectation) decided it */
+	uint8_t scanned[2];       /* payload packets scanned per direction */
+	uint8_t is_ftp_login;     /* successful USER+PASS logins (230 after PASS) */
+	uint8_t ftp_state;        /* FTP login progress bits */
+	uint8_t head_bits;        /* outstanding requests whose response has no body */
+	uint8_t flags;            /* WEIR_CS_* */
 };
 
 /* Shared, read-only after creation: the compiled Hyperscan database. */
@@ -46,8 +62,9 @@ struct weir_content_ctx *weir_content_ctx_create(const struct weir_content_db *d
 						 char *err, size_t errlen);
 void weir_content_ctx_free(struct weir_content_ctx *ctx);
 
-/* First packet of a flow: port-based guess and ftp-data expectations.
- * `src_is_pkt_src` says whether the packet's sender is the flow's source. */
+/* First packet of a flow: clears the state and matches the flow against the
+ * ftp-data expectations (in both orientations, since the first packet seen
+ * need not come from the initiator). */
 void weir_content_init(struct weir_content_ctx *ctx,
 		       struct weir_content_state *cs, const struct weir_pkt *pkt);
 
@@ -60,5 +77,23 @@ void weir_content_update(struct weir_content_ctx *ctx,
  * ct_ftp_cmd of `rec`. */
 void weir_content_finalize(const struct weir_content_state *cs,
 			   struct weir_record *rec);
+
+/* Per-worker counters: what the content analysis did and what it had to
+ * give up on, by reason. */
+struct weir_content_stats {
+	uint64_t scans;            /* Hyperscan block scans run */
+	uint64_t scan_errors;      /* hs_scan failures (flow left undecided) */
+	uint64_t retrans_bytes;    /* payload bytes skipped as already seen */
+	uint64_t gap_bytes;        /* payload bytes never seen (loss, snaplen) */
+	uint64_t http_desync;      /* HTTP streams given up (gap in headers, garbage) */
+	uint64_t ftp_bad_port;     /* PORT/EPRT/227/229 that did not parse */
+	uint64_t expect_added;
+	uint64_t expect_matched;
+	uint64_t expect_replaced;  /* evicted by a newer one (table set full) */
+	uint64_t expect_expired;
+};
+
+void weir_content_get_stats(const struct weir_content_ctx *ctx,
+			    struct weir_content_stats *st);
 
 #endif

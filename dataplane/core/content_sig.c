@@ -1,0 +1,220 @@
+/* Service signatures: one Hyperscan database of anchored patterns, compiled
+ * once and shared read-only by all workers; one scratch per worker.
+ *
+ * The patterns play the part of Zeek's DPD signatures and of the first parse
+ * step of its analyzers (a request line, a greeting, a handshake record).
+ * Every pattern is anchored at the start of a packet's payload: protocols
+ * announce themselves in their first bytes, and an anchored pattern lets
+ * Hyperscan give up on a packet after a few bytes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <hs/hs.h>
+#include "content_sig.h"
+
+struct weir_sig_db {
+	hs_database_t *hs;
+};
+
+struct weir_sig_scratch {
+	hs_scratch_t *hs;
+};
+
+struct sig_pat {
+	const char *re;
+	unsigned flags;
+	unsigned bit;   /* WEIR_EV_* */
+};
+
+/* `\s` is space/tab/CR/LF/FF/VT, as Zeek's [[:space:]]. Case-insensitive
+ * where the protocol (or Zeek's signature) is. */
+static const struct sig_pat pats[] = {
+	/* request line: method token, target, version (Zeek's HTTP analyzer
+	 * confirms on a request line it can parse) */
+	{ "^\\s*[A-Za-z][A-Za-z_-]{1,19} [^ \\r\\n]+ HTTP/[0-9]\\.[0-9][ \\t]*\\r?\\n",
+	  0, WEIR_EV_HTTP_REQ },
+	{ "^HTTP/[0-9]\\.[0-9] [0-9]{3}", 0, WEIR_EV_HTTP_RESP },
+	{ "^\\s*220[ -]", 0, WEIR_EV_220 },
+	{ "^\\s*user\\s", HS_FLAG_CASELESS, WEIR_EV_FTP_USER },
+	{ "^\\s*(helo|ehlo)\\s", HS_FLAG_CASELESS, WEIR_EV_SMTP_HELO },
+	{ "^\\+OK", 0, WEIR_EV_POP3_OK },
+	{ "^\\s*(user|apop|auth|capa|stls)(\\s|$)", HS_FLAG_CASELESS, WEIR_EV_POP3_CMD },
+	{ "^\\s*(nick\\s+[^\\s]+|pass\\s+[^\\s]+\\s*\\r?\\n\\s*nick\\s|user\\s+[^\\s]+\\s+[^\\s]+\\s+[^\\s]+\\s+:)",
+	  HS_FLAG_CASELESS, WEIR_EV_IRC_CLIENT },
+	{ "^:[^ \\r\\n]+ (NOTICE|[0-9]{3}) ", 0, WEIR_EV_IRC_SERVER },
+	{ "^ssh-[12]\\.[0-9]+-", HS_FLAG_CASELESS, WEIR_EV_SSH },
+	/* TLS record type 22 (handshake), version 3.0-3.4, length, then the
+	 * handshake type: 1 ClientHello, 2 ServerHello */
+	{ "^\\x16\\x03[\\x00-\\x04].{2}\\x01", HS_FLAG_DOTALL, WEIR_EV_TLS_CHELLO },
+	{ "^\\x16\\x03[\\x00-\\x04].{2}\\x02", HS_FLAG_DOTALL, WEIR_EV_TLS_SHELLO },
+	/* SSLv2-framed CLIENT-HELLO (2-byte header with the top bit set) */
+	{ "^[\\x80-\\xff].\\x01(\\x00\\x02|\\x03[\\x00-\\x03])", HS_FLAG_DOTALL, WEIR_EV_SSL2_HELLO },
+	/* SNMP: SEQUENCE, BER length, INTEGER version 0..3, OCTET STRING community */
+	{ "^\\x30([\\x00-\\x7f]|\\x81.|\\x82..)\\x02\\x01[\\x00-\\x03]\\x04", HS_FLAG_DOTALL, WEIR_EV_SNMP },
+	/* BOOTP op 1/2, htype Ethernet/IEEE802, hlen 6, DHCP cookie at 236 */
+	{ "^[\\x01\\x02][\\x01\\x06]\\x06.{233}\\x63\\x82\\x53\\x63", HS_FLAG_DOTALL, WEIR_EV_DHCP },
+	{ "^\\s*(pass|syst|auth|feat|pwd|xpwd|cwd|cdup|type|pasv|epsv|port|eprt|list|nlst|mlsd|retr|stor|stou|appe|dele|quit|noop|opts|acct|mkd|rmd|size|mdtm|site|stat|rest|rnfr|rnto|abor|mode|stru)(\\s|$)",
+	  HS_FLAG_CASELESS, WEIR_EV_FTP_CMD },
+};
+
+#define NPATS (sizeof(pats) / sizeof(pats[0]))
+
+unsigned weir_sig_pattern_count(void)
+{
+	return NPATS;
+}
+
+struct weir_sig_db *weir_sig_db_create(char *err, size_t errlen)
+{
+	const char *exprs[NPATS];
+	unsigned flags[NPATS], ids[NPATS];
+	hs_compile_error_t *cerr = NULL;
+	struct weir_sig_db *db = calloc(1, sizeof(*db));
+
+	if (!db) {
+		snprintf(err, errlen, "content: out of memory for the signature database");
+		return NULL;
+	}
+	for (unsigned i = 0; i < NPATS; i++) {
+		exprs[i] = pats[i].re;
+		flags[i] = pats[i].flags | HS_FLAG_SINGLEMATCH;
+		ids[i] = i;
+	}
+	if (hs_compile_multi(exprs, flags, ids, NPATS, HS_MODE_BLOCK, NULL,
+			     &db->hs, &cerr) != HS_SUCCESS) {
+		snprintf(err, errlen, "content: Hyperscan could not compile signature %d (%s): %s",
+			 cerr ? cerr->expression : -1,
+			 cerr && cerr->expression >= 0 ? pats[cerr->expression].re : "?",
+			 cerr ? cerr->message : "unknown error");
+		hs_free_compile_error(cerr);
+		free(db);
+		return NULL;
+	}
+	return db;
+}
+
+void weir_sig_db_free(struct weir_sig_db *db)
+{
+	if (!db)
+		return;
+	hs_free_database(db->hs);
+	free(db);
+}
+
+struct weir_sig_scratch *weir_sig_scratch_create(const struct weir_sig_db *db,
+						 char *err, size_t errlen)
+{
+	struct weir_sig_scratch *s = calloc(1, sizeof(*s));
+	hs_error_t rc;
+
+	if (!s) {
+		snprintf(err, errlen, "content: out of memory for Hyperscan scratch");
+		return NULL;
+	}
+	rc = hs_alloc_scratch(db->hs, &s->hs);
+	if (rc != HS_SUCCESS) {
+		snprintf(err, errlen, "content: hs_alloc_scratch failed (error %d)", rc);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void weir_sig_scratch_free(struct weir_sig_scratch *s)
+{
+	if (!s)
+		return;
+	hs_free_scratch(s->hs);
+	free(s);
+}
+
+static int on_match(unsigned int id, unsigned long long from,
+		    unsigned long long to, unsigned int flags, void *ctx)
+{
+	(void)from; (void)to; (void)flags;
+	unsigned *ev = ctx;
+	if (id < NPATS)
+		*ev |= pats[id].bit;
+	return 0;
+}
+
+int weir_sig_scan(const struct weir_sig_db *db, struct weir_sig_scratch *s,
+		  const uint8_t *data, size_t len)
+{
+	unsigned ev = 0;
+	if (len == 0)
+		return 0;
+	if (hs_scan(db->hs, (const char *)data, (unsigned)len, 0, s->hs,
+		    on_match, &ev) != HS_SUCCESS)
+		return -1;
+	return (int)ev;
+}
+
+static unsigned be16(const uint8_t *p)
+{
+	return (unsigned)p[0] << 8 | p[1];
+}
+
+int weir_sig_is_dns(const uint8_t *p, size_t len, int tcp)
+{
+	if (tcp) {
+		if (len < 2)
+			return 0;
+		unsigned mlen = be16(p);
+		if (mlen < 12)
+			return 0;
+		p += 2;
+		len -= 2;
+	}
+	if (len < 12)
+		return 0;
+	unsigned flags = be16(p + 2);
+	unsigned opcode = (flags >> 11) & 0xf;
+	unsigned qd = be16(p + 4), an = be16(p + 6), ns = be16(p + 8), ar = be16(p + 10);
+	int is_resp = (flags & 0x8000) != 0;
+
+	/* QUERY, IQUERY, STATUS, NOTIFY, UPDATE */
+	if (opcode == 3 || opcode > 5)
+		return 0;
+	if (qd > 64 || an + ns + ar > 1024)
+		return 0;
+	if (qd + an + ns + ar == 0)
+		return 0;
+	if (!is_resp && qd == 0 && opcode == 0)
+		return 0;
+	if (qd == 0)
+		return 1;
+	/* first question name: labels of <= 63 bytes or a compression
+	 * pointer, at most 255 bytes; running out of captured bytes is not
+	 * evidence against */
+	size_t off = 12, name = 0;
+	while (off < len) {
+		unsigned l = p[off];
+		if (l == 0) {
+			off++;
+			break;
+		}
+		if ((l & 0xc0) == 0xc0) {
+			off += 2;
+			break;
+		}
+		if (l & 0xc0)
+			return 0;
+		name += l + 1;
+		if (name > 255)
+			return 0;
+		off += l + 1;
+	}
+	return 1;
+}
+
+int weir_sig_is_radius(const uint8_t *p, size_t len)
+{
+	if (len < 20)
+		return 0;
+	unsigned code = p[0], plen = be16(p + 2);
+	int code_ok = (code >= 1 && code <= 5) || (code >= 11 && code <= 13) ||
+		      (code >= 40 && code <= 45);
+	/* the length field covers the whole packet; more captured bytes
+	 * than it says is padding, fewer is truncation only if we were cut */
+	return code_ok && plen >= 20 && plen <= 4096 && plen <= len;
+}
