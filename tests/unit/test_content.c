@@ -1,0 +1,675 @@
+/* Content features: service signatures and port rules, the streaming HTTP
+ * parser (pipelining, keep-alive, bodies across segments, chunked, HEAD,
+ * 1xx, close-delimited), the FTP parser (login, ftp.log command count,
+ * PORT/PASV/EPRT/EPSV expectations) and robustness on garbage. Packets are
+ * built by hand as struct weir_pkt with payload pointers. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "content.h"
+#include "content_ftp.h"
+#include "content_http.h"
+#include "content_sig.h"
+
+static struct weir_content_db *db;
+static struct weir_content_ctx *ctx;
+
+static void setup(void)
+{
+	char err[256] = "";
+	db = weir_content_db_create(err, sizeof(err));
+	ck_assert_msg(db != NULL, "%s", err);
+	ctx = weir_content_ctx_create(db, 64, err, sizeof(err));
+	ck_assert_msg(ctx != NULL, "%s", err);
+}
+
+static void teardown(void)
+{
+	weir_content_ctx_free(ctx);
+	weir_content_db_free(db);
+}
+
+/* A connection under test: client = flow source. */
+struct conn {
+	struct weir_content_state cs;
+	uint8_t family, proto;
+	uint8_t cli[16], srv[16];
+	uint16_t cport, sport;
+	uint32_t seq[2];
+	uint64_t ts;
+	int started;
+};
+
+static void conn_init(struct conn *c, uint8_t proto, const char *cli4,
+		      uint16_t cport, const char *srv4, uint16_t sport)
+{
+	memset(c, 0, sizeof(*c));
+	c->family = WEIR_AF_INET;
+	c->proto = proto;
+	unsigned a, b, x, y;
+	sscanf(cli4, "%u.%u.%u.%u", &a, &b, &x, &y);
+	c->cli[0] = (uint8_t)a; c->cli[1] = (uint8_t)b; c->cli[2] = (uint8_t)x; c->cli[3] = (uint8_t)y;
+	sscanf(srv4, "%u.%u.%u.%u", &a, &b, &x, &y);
+	c->srv[0] = (uint8_t)a; c->srv[1] = (uint8_t)b; c->srv[2] = (uint8_t)x; c->srv[3] = (uint8_t)y;
+	c->cport = cport;
+	c->sport = sport;
+	c->seq[0] = 1000;
+	c->seq[1] = 500000;
+	c->ts = 1000000000ull;
+}
+
+static struct weir_pkt mkpkt(const struct conn *c, int dir, uint32_t seq,
+			     const void *data, uint32_t len, uint32_t caplen)
+{
+	struct weir_pkt p;
+	memset(&p, 0, sizeof(p));
+	p.ts_ns = c->ts;
+	p.family = c->family;
+	p.ip_ver = c->family == WEIR_AF_INET6 ? 6 : 4;
+	p.proto = c->proto;
+	memcpy(p.src, dir == 0 ? c->cli : c->srv, 16);
+	memcpy(p.dst, dir == 0 ? c->srv : c->cli, 16);
+	p.sport = dir == 0 ? c->cport : c->sport;
+	p.dport = dir == 0 ? c->sport : c->cport;
+	p.tcp_seq = seq;
+	p.tcp_flags = WEIR_TH_ACK | WEIR_TH_PSH;
+	p.l4_hdr_len = c->proto == 6 ? 20 : 8;
+	p.l4_payload_len = len;
+	p.payload_caplen = caplen;
+	p.payload = data;
+	return p;
+}
+
+/* Send `len` bytes in direction `dir` (0 client, 1 server), in sequence. */
+static void sendn(struct conn *c, int dir, const void *data, uint32_t len)
+{
+	struct weir_pkt p = mkpkt(c, dir, c->seq[dir], data, len, len);
+	if (!c->started) {
+		weir_content_init(ctx, &c->cs, &p);
+		c->started = 1;
+	}
+	c->ts += 1000000;
+	p.ts_ns = c->ts;
+	if (len)
+		weir_content_update(ctx, &c->cs, &p, dir == 0, c->ts);
+	c->seq[dir] += len;
+}
+
+static void sends(struct conn *c, int dir, const char *s)
+{
+	sendn(c, dir, s, (uint32_t)strlen(s));
+}
+
+static struct weir_record fin(const struct conn *c)
+{
+	struct weir_record r;
+	memset(&r, 0, sizeof(r));
+	r.proto = c->proto;
+	r.sport = c->cport;
+	r.dsport = c->sport;
+	weir_content_finalize(&c->cs, &r);
+	return r;
+}
+
+/* ---------------------------------------------------------------- basics */
+
+START_TEST(state_fits_a_cache_line)
+{
+	ck_assert_uint_le(sizeof(struct weir_content_state), 64);
+	ck_assert_uint_eq(sizeof(struct weir_content_dir), 16);
+}
+END_TEST
+
+START_TEST(bad_expect_size_is_refused)
+{
+	char err[256] = "";
+	ck_assert_ptr_null(weir_content_ctx_create(db, 0, err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "expectation table"));
+	ck_assert_ptr_null(weir_content_ctx_create(NULL, 8, err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "database"));
+}
+END_TEST
+
+START_TEST(known_methods_do_not_collide)
+{
+	/* methods are recognised by a 32-bit hash in the flow state */
+	static const char *m[] = { "GET", "POST", "HEAD", "PUT", "DELETE",
+		"OPTIONS", "CONNECT", "TRACE", "PATCH", "PROPFIND", "MKCOL",
+		"FOO", "get", "GETX" };
+	for (unsigned i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		struct conn c;
+		char req[64];
+		conn_init(&c, 6, "10.0.0.1", 40000, "10.0.0.2", 80);
+		snprintf(req, sizeof(req), "%s / HTTP/1.1\r\nHost: a\r\n\r\n", m[i]);
+		sends(&c, 0, req);
+		struct weir_record r = fin(&c);
+		int known = weir_http_known_method(m[i], strlen(m[i]));
+		ck_assert_msg(r.ct_flw_http_mthd == (uint32_t)known, "%s", m[i]);
+		ck_assert_uint_eq(r.trans_depth, 1);
+	}
+}
+END_TEST
+
+/* ------------------------------------------------------------- services */
+
+static unsigned svc_of(uint8_t proto, uint16_t port, const void *cdata, size_t cn,
+		       const void *sdata, size_t sn)
+{
+	struct conn c;
+	conn_init(&c, proto, "10.0.0.1", 40000, "10.0.0.2", port);
+	if (cn)
+		sendn(&c, 0, cdata, (uint32_t)cn);
+	if (sn)
+		sendn(&c, 1, sdata, (uint32_t)sn);
+	return fin(&c).service;
+}
+
+static size_t slen(const char *s)
+{
+	return s ? strlen(s) : 0;
+}
+
+#define SVC_TXT(proto, port, c, s) svc_of(proto, port, c, slen(c), s, slen(s))
+
+START_TEST(each_service_signature)
+{
+	ck_assert_uint_eq(SVC_TXT(6, 80, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n", NULL), WEIR_SVC_HTTP);
+	ck_assert_uint_eq(SVC_TXT(6, 80, NULL, "HTTP/1.1 200 OK\r\n\r\n"), WEIR_SVC_HTTP);
+	ck_assert_uint_eq(SVC_TXT(6, 21, NULL, "220 ProFTPD ready\r\n"), WEIR_SVC_FTP);
+	ck_assert_uint_eq(SVC_TXT(6, 21, "USER anonymous\r\n", NULL), WEIR_SVC_FTP);
+	ck_assert_uint_eq(SVC_TXT(6, 25, NULL, "220 mail ESMTP Postfix\r\n"), WEIR_SVC_SMTP);
+	ck_assert_uint_eq(SVC_TXT(6, 587, "EHLO client\r\n", NULL), WEIR_SVC_SMTP);
+	ck_assert_uint_eq(SVC_TXT(6, 22, "SSH-2.0-OpenSSH_8.4\r\n", NULL), WEIR_SVC_SSH);
+	ck_assert_uint_eq(SVC_TXT(6, 2222, NULL, "SSH-1.99-Cisco\r\n"), WEIR_SVC_SSH);
+	ck_assert_uint_eq(SVC_TXT(6, 110, NULL, "+OK POP3 ready\r\n"), WEIR_SVC_POP3);
+	ck_assert_uint_eq(SVC_TXT(6, 6667, "NICK bob\r\nUSER bob 0 * :Bob\r\n", NULL), WEIR_SVC_IRC);
+	ck_assert_uint_eq(SVC_TXT(6, 6667, NULL, ":irc.example.net NOTICE * :hi\r\n"), WEIR_SVC_IRC);
+
+	static const uint8_t chello[] = { 0x16, 0x03, 0x01, 0x00, 0x40, 0x01, 0x00, 0x00, 0x3c, 0x03, 0x03 };
+	static const uint8_t shello[] = { 0x16, 0x03, 0x03, 0x00, 0x40, 0x02, 0x00, 0x00, 0x3c, 0x03, 0x03 };
+	ck_assert_uint_eq(svc_of(6, 443, chello, sizeof(chello), NULL, 0), WEIR_SVC_SSL);
+	ck_assert_uint_eq(svc_of(6, 9999, chello, sizeof(chello), NULL, 0), WEIR_SVC_NONE);
+	ck_assert_uint_eq(svc_of(6, 9999, chello, sizeof(chello), shello, sizeof(shello)), WEIR_SVC_SSL);
+
+	/* DNS query for example.com A */
+	static const uint8_t dnsq[] = { 0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
+		7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0, 1, 0, 1 };
+	ck_assert_uint_eq(svc_of(17, 53, dnsq, sizeof(dnsq), NULL, 0), WEIR_SVC_DNS);
+	ck_assert_uint_eq(svc_of(17, 5353, dnsq, sizeof(dnsq), NULL, 0), WEIR_SVC_DNS);
+	ck_assert_uint_eq(svc_of(17, 9999, dnsq, sizeof(dnsq), NULL, 0), WEIR_SVC_NONE);
+	/* DNS over TCP: 2-byte length first */
+	uint8_t tq[2 + sizeof(dnsq)];
+	tq[0] = 0; tq[1] = sizeof(dnsq);
+	memcpy(tq + 2, dnsq, sizeof(dnsq));
+	ck_assert_uint_eq(svc_of(6, 53, tq, sizeof(tq), NULL, 0), WEIR_SVC_DNS);
+
+	/* SNMPv2c get-request, community "public" */
+	static const uint8_t snmp[] = { 0x30, 0x26, 0x02, 0x01, 0x01, 0x04, 0x06,
+		'p', 'u', 'b', 'l', 'i', 'c', 0xa0, 0x19 };
+	ck_assert_uint_eq(svc_of(17, 161, snmp, sizeof(snmp), NULL, 0), WEIR_SVC_SNMP);
+
+	uint8_t dhcp[300];
+	memset(dhcp, 0, sizeof(dhcp));
+	dhcp[0] = 1; dhcp[1] = 1; dhcp[2] = 6;
+	dhcp[236] = 0x63; dhcp[237] = 0x82; dhcp[238] = 0x53; dhcp[239] = 0x63;
+	ck_assert_uint_eq(svc_of(17, 67, dhcp, sizeof(dhcp), NULL, 0), WEIR_SVC_DHCP);
+	dhcp[238] = 0;   /* no magic cookie: plain BOOTP is not dhcp */
+	ck_assert_uint_eq(svc_of(17, 67, dhcp, sizeof(dhcp), NULL, 0), WEIR_SVC_NONE);
+
+	uint8_t rad[38];
+	memset(rad, 0, sizeof(rad));
+	rad[0] = 1; rad[1] = 7; rad[2] = 0; rad[3] = sizeof(rad);
+	ck_assert_uint_eq(svc_of(17, 1812, rad, sizeof(rad), NULL, 0), WEIR_SVC_RADIUS);
+	rad[3] = 200;    /* length field beyond the packet */
+	ck_assert_uint_eq(svc_of(17, 1812, rad, sizeof(rad), NULL, 0), WEIR_SVC_NONE);
+}
+END_TEST
+
+START_TEST(off_port_needs_both_sides)
+{
+	const char *req = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+	const char *resp = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+	ck_assert_uint_eq(SVC_TXT(6, 8081, req, NULL), WEIR_SVC_NONE);
+	ck_assert_uint_eq(SVC_TXT(6, 8081, req, resp), WEIR_SVC_HTTP);
+	ck_assert_uint_eq(SVC_TXT(6, 2121, "USER a\r\n", NULL), WEIR_SVC_NONE);
+	ck_assert_uint_eq(SVC_TXT(6, 2121, "USER a\r\n", "220 hi\r\n"), WEIR_SVC_FTP);
+	ck_assert_uint_eq(SVC_TXT(6, 2525, "EHLO x\r\n", "220 hi\r\n"), WEIR_SVC_SMTP);
+	/* the 220 alone on the FTP port names FTP, on the SMTP port SMTP */
+	ck_assert_uint_eq(SVC_TXT(6, 21, NULL, "220 hi\r\n"), WEIR_SVC_FTP);
+	ck_assert_uint_eq(SVC_TXT(6, 25, NULL, "220 hi\r\n"), WEIR_SVC_SMTP);
+}
+END_TEST
+
+START_TEST(port_fallback_only_for_unseen_payload)
+{
+	struct conn c;
+	/* no payload at all: '-' as in Zeek */
+	conn_init(&c, 6, "10.0.0.1", 40000, "10.0.0.2", 80);
+	sendn(&c, 0, NULL, 0);
+	ck_assert_uint_eq(fin(&c).service, WEIR_SVC_NONE);
+
+	/* payload there but cut by the snaplen: the port names it */
+	conn_init(&c, 6, "10.0.0.1", 40000, "10.0.0.2", 80);
+	struct weir_pkt p = mkpkt(&c, 0, 1, "GE", 300, 2);
+	weir_content_init(ctx, &c.cs, &p);
+	weir_content_update(ctx, &c.cs, &p, 1, 1);
+	ck_assert_uint_eq(fin(&c).service, WEIR_SVC_HTTP);
+
+	conn_init(&c, 17, "10.0.0.1", 40000, "10.0.0.2", 53);
+	p = mkpkt(&c, 0, 0, "\x12", 40, 1);
+	weir_content_init(ctx, &c.cs, &p);
+	weir_content_update(ctx, &c.cs, &p, 1, 1);
+	ck_assert_uint_eq(fin(&c).service, WEIR_SVC_DNS);
+
+	/* fully captured payload that is not the protocol: '-' */
+	ck_assert_uint_eq(SVC_TXT(6, 80, "\x01\x02 hello there\r\n", "junk\r\n"), WEIR_SVC_NONE);
+}
+END_TEST
+
+START_TEST(scanning_is_bounded)
+{
+	struct conn c;
+	conn_init(&c, 6, "10.0.0.1", 40000, "10.0.0.2", 80);
+	for (int i = 0; i < 10; i++)
+		sends(&c, 0, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n");
+	/* a request after the scan window is not looked at any more */
+	sends(&c, 0, "GET / HTTP/1.1\r\n\r\n");
+	ck_assert_uint_eq(fin(&c).service, WEIR_SVC_NONE);
+	ck_assert_uint_eq(c.cs.scanned[0], 4);
+}
+END_TEST
+
+/* ----------------------------------------------------------------- HTTP */
+
+START_TEST(http_keepalive_content_length)
+{
+	struct conn c;
+	conn_init(&c, 6, "10.0.0.1", 40000, "10.0.0.2", 80);
+	sends(&c, 0, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+	sends(&c, 1, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
+	sends(&c, 0, "POST /b HTTP/1.1\r\nContent-Length: 4\r\n\r\nabcd");
+	sends(&c, 1, "HTTP/1.1 200 OK\r\ncontent-length:3\r\n\r\nabc");
+	struct weir_record r = fin(&c);
+	ck_assert_uint_eq(r.service, WEIR_SVC_HTTP);
+	ck_assert_uint_eq(r.trans_depth, 2);
+	ck_assert_uint_eq(r.ct_flw_http_mthd, 2);
+	ck_assert_uint_eq(r.res_bdy_len, 8);
+}
+END_TEST
+
+START_TEST(http_pipelining)
+{
+	struct conn c;
+	conn_init(&c, 6, "10.0.0.1", 40000, "10.0.0.2", 80);
+	/* three requests in one segment, the second one with a body that
+	 * looks like a request line */
+	sends(&c, 0, "GET /1 HTTP/1.1\r\nHost: x\r\n\r\n"
+		     "PUT /2 HTTP/1.1\r\nContent-Length: 18\r\n\r\nGET /no HTTP/1.1\r\n"
+		     "HEAD /3 HTTP/1.1\r\n\r\n");
+	/* responses in one segment, split mid-way into the next */
+	sends(&c, 1, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789"
+		     "HTTP/1.1 201 Created\r\nContent-Le");
+	sends(&c, 1, "ngth: 2\r\n\r\nok"
+		     "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n");
+	struct weir_record r = fin(&c);
+	ck_assert_uint_eq(r.trans_depth, 3);
+	ck_assert_uint_eq(r.ct_flw_http_mthd, 3);
+	/* the HEAD response announces 1000 bytes but has no body */
+	ck_assert_uint_eq(r.res_bdy_len, 12);
+}
+END_TEST
+
+START_TEST(http_body_across_segments_and_gap)
+{
+	struct conn c;
+	conn_init(&c, 6, "10.0.0.1", 40000, "10.0.0.2", 8080);
+	sends(&c, 0, "GET /big HTTP/1.0\r\n\r\n");
+	sends(&c, 1, "HTTP/1.1 200 OK\r\nConte");
+	sends(&c, 1, "nt-Length: 3000\r");
+	sends(&c, 1, "\n\r\n");
+	char body[1000];
+	memset(body, 'b', sizeof(body));
+	sendn(&c, 1, body, 1000);
+	/* a lost segment inside the body: still body bytes */
+	c.seq[1] += 1000;
+	sendn(&c, 1, body, 1000);
+	/* a retransmission of the last segment is not counted twice */
+	c.seq[1] -= 1000;
+	sendn(&c, 1, body, 1000);
+	struct weir_record r = fin(&c);
+	ck_assert_uint_eq(r.service, WEIR_SVC_HTTP);
+	ck_assert_uint_eq(r.res_bdy_len, 3000);
+	ck_assert_uint_eq(r.trans_depth, 1);
+	struct weir_content_stats st;
+	weir_content_get_stats(ctx, &st);
+	ck_assert_uint_eq(st.gap_bytes, 1000);
+	ck_assert_uint_eq(st.retrans_bytes, 1000);
+}
+END_TEST
+
+START_TEST(http_chunked)
+{
+	struct conn c;
+	conn_init(&c, 6, "10.0.0.1", 40000, "10.0.0.2", 80);
+	sends(&c, 0, "GET / HTTP/1.1\r\n\r\n");
+	sends(&c, 1, "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n"
+		     "a;ext=1\r\n0123456789\r\n1");
+	sends(&c, 1, "0\r\n0123456789ABCDEF\r\n0\r\nX-Trailer: 1\r\n\r\n");
+	/* next response on the same connection still parses */
+	sends(&c, 0, "GET /2 HTTP/1.1\r\n\r\n");
+	sends(&c, 1, "HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\nnope");
+	struct weir_record r = fin(&c);
+	ck_assert_uint_eq(r.trans_depth, 2);
+	ck_assert_uint_eq(r.res_bdy_len, 10 + 16 + 4);
+}
+END_TEST
+
+START_TEST(http_interim_and_close_delimited)
+{
+	struct conn c;
+	conn_init(&c, 6, "10.0.0.1", 40000, "10.0.0.2", 80);
+	sends(&c, 0, "POST /up HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n");
+	sends(&c, 1, "HTTP/1.1 100 Continue\r\n\r\n");
+	sends(&c, 0, "abc");
+	sends(&c, 1, "HTTP/1.1 204 No Content\r\nContent-Length: 50\r\n\r\n");
+	sends(&c, 0, "GET /old HTTP/1.0\r\n\r\n");
+	sends(&c, 1, "HTTP/1.0 200 OK\r\n\r\nuntil ");
+	sends(&c, 1, "close");
+	struct weir_record r = fin(&c);
+	ck_assert_uint_eq(r.trans_depth, 2);     /* 100 is not a transaction */
+	ck_assert_uint_eq(r.ct_flw_http_mthd, 2);
+	ck_assert_uint_eq(r.res_bdy_len, 11);    /* 204 has no body */
+}
+END_TEST
+
+START_TEST(http_garbage_stops_cleanly)
+{
+	struct conn c;
+	conn_init(&c, 6, "10.0.0.1", 40000, "10.0.0.2", 80);
+	sends(&c, 0, "GET / HTTP/1.1\r\n\r\n");
+	sends(&c, 1, "HTTP/1.1 200 OK\r\nContent-Length: zz\r\n\r\n");
+	sends(&c, 1, "\x00\x01\x02 binary");
+	sends(&c, 1, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nXYZ\r\n");
+	struct weir_record r = fin(&c);
+	ck_assert_uint_eq(r.service, WEIR_SVC_HTTP);
+	ck_assert_uint_le(r.trans_depth, 2);
+}
+END_TEST
+
+static uint32_t rnd_state = 12345;
+static uint32_t rnd(void)
+{
+	rnd_state = rnd_state * 1103515245u + 12345u;
+	return rnd_state >> 8;
+}
+
+START_TEST(random_bytes_never_crash)
+{
+	/* arbitrary bytes into confirmed HTTP and FTP parsers, every length
+	 * and split: under the sanitizer build any out-of-bounds read fails */
+	static const char *tokens[] = { "GET / HTTP/1.1\r\n", "HTTP/1.1 200 OK\r\n",
+		"Content-Length: 7\r\n", "Transfer-Encoding: chunked\r\n", "\r\n",
+		"5\r\n", "PORT 1,2,3,4,5,6\r\n", "227 (1,2,3,4,5,6)\r\n",
+		"229 (|||7|)\r\n", "EPRT |2|::1|9|\r\n", "230-x\r\n", "230 ok\r\n",
+		"USER a\r\n", "PASS b\r\n" };
+	for (int round = 0; round < 400; round++) {
+		struct conn c;
+		uint16_t port = (round & 1) ? 21 : 80;
+		conn_init(&c, 6, "10.0.0.1", 40000, "10.0.0.2", port);
+		sends(&c, 0, port == 80 ? "GET / HTTP/1.1\r\n\r\n" : "USER x\r\n");
+		for (int k = 0; k < 20; k++) {
+			uint8_t buf[256];
+			uint32_t n = rnd() % sizeof(buf);
+			for (uint32_t i = 0; i < n; i++)
+				buf[i] = (uint8_t)rnd();
+			if (rnd() % 2) {
+				const char *t = tokens[rnd() % (sizeof(tokens) / sizeof(tokens[0]))];
+				size_t tl = strlen(t);
+				if (tl <= n)
+					memcpy(buf + rnd() % (n - tl + 1), t, tl);
+			}
+			/* exact-size heap copy so ASan sees any overread */
+			uint8_t *h = malloc(n ? n : 1);
+			memcpy(h, buf, n);
+			sendn(&c, (int)(rnd() % 2), h, n);
+			free(h);
+		}
+		struct weir_record r = fin(&c);
+		ck_assert_uint_le(r.is_ftp_login, 255);
+	}
+}
+END_TEST
+
+/* ------------------------------------------------------------------ FTP */
+
+START_TEST(ftp_login_success_and_commands)
+{
+	struct conn c;
+	conn_init(&c, 6, "10.0.0.1", 40000, "10.0.0.2", 21);
+	sends(&c, 1, "220-Welcome\r\n220-to the\r\n220 server\r\n");
+	sends(&c, 0, "USER anonymous\r\n");
+	sends(&c, 1, "331 Guest login ok, send your email.\r\n");
+	sends(&c, 0, "PASS test@\r\n");
+	sends(&c, 1, "230-Guest login ok.\r\n230-Read the rules\r\n230 OK\r\n");
+	sends(&c, 0, "SYST\r\n");
+	sends(&c, 1, "215 UNIX Type: L8\r\n");
+	sends(&c, 0, "PASV\r\n");
+	sends(&c, 1, "227 Entering Passive Mode (10,0,0,2,200,10).\r\n");
+	sends(&c, 0, "retr robots.txt\r\n");
+	sends(&c, 1, "150 Opening\r\n226 Transfer complete.\r\n");
+	sends(&c, 0, "QUIT\r\n");
+	struct weir_record r = fin(&c);
+	ck_assert_uint_eq(r.service, WEIR_SVC_FTP);
+	ck_assert_uint_eq(r.is_ftp_login, 1);
+	ck_assert_uint_eq(r.ct_ftp_cmd, 2);  /* PASV, RETR: the ftp.log lines */
+}
+END_TEST
+
+START_TEST(ftp_login_failure)
+{
+	struct conn c;
+	conn_init(&c, 6, "10.0.0.1", 40000, "10.0.0.2", 21);
+	sends(&c, 1, "220 ready\r\n");
+	sends(&c, 0, "USER root\r\n");
+	sends(&c, 1, "331 Password required\r\n");
+	sends(&c, 0, "PASS wrong\r\n");
+	sends(&c, 1, "530 Login incorrect.\r\n");
+	/* a 230 that answers something else is not a login */
+	sends(&c, 0, "NOOP\r\n");
+	sends(&c, 1, "230 whatever\r\n");
+	/* PASS without USER */
+	sends(&c, 0, "PASS again\r\n");
+	sends(&c, 1, "230 odd\r\n");
+	ck_assert_uint_eq(fin(&c).is_ftp_login, 0);
+
+	/* USER and PASS in one segment (pipelined), then the two replies */
+	conn_init(&c, 6, "10.0.0.1", 40001, "10.0.0.2", 21);
+	sends(&c, 1, "220 ready\r\n");
+	sends(&c, 0, "USER a\r\nPASS b\r\n");
+	sends(&c, 1, "331 Password required\r\n230 Logged in\r\n");
+	ck_assert_uint_eq(fin(&c).is_ftp_login, 1);
+}
+END_TEST
+
+START_TEST(ftp_truncated_and_split_lines)
+{
+	struct conn c;
+	conn_init(&c, 6, "10.0.0.1", 40000, "10.0.0.2", 21);
+	sends(&c, 1, "220 ready\r\n");
+	/* the continuation of a split line is not a new command */
+	sends(&c, 0, "STOR a-file-named-");
+	sends(&c, 0, "RETR\r\n");
+	sends(&c, 0, "PORT 10,0,0");       /* cut in the middle */
+	sends(&c, 0, ",1,4,1\r\n");
+	sends(&c, 0, "PORT 300,0,0,1,4,1\r\n");
+	sends(&c, 0, "PORT\r\n");
+	sends(&c, 0, "X\r\n\r\n\n");
+	struct weir_record r = fin(&c);
+	ck_assert_uint_eq(r.ct_ftp_cmd, 4);  /* STOR, PORT, PORT, PORT */
+	struct weir_content_stats st;
+	weir_content_get_stats(ctx, &st);
+	ck_assert_uint_eq(st.ftp_bad_port, 3);
+	ck_assert_uint_eq(st.expect_added, 0);
+}
+END_TEST
+
+START_TEST(argument_parsers)
+{
+	uint8_t ip[4], a[16], fam;
+	uint16_t port;
+#define U(s) (const uint8_t *)(s), strlen(s)
+	ck_assert_int_eq(weir_ftp_parse_port(U("141,142,220,235,131,46\r"), ip, &port), 0);
+	ck_assert_uint_eq(ip[0], 141);
+	ck_assert_uint_eq(port, 131 * 256 + 46);
+	ck_assert_int_eq(weir_ftp_parse_port(U("1,2,3,4,5"), ip, &port), -1);
+	ck_assert_int_eq(weir_ftp_parse_port(U("1,2,3,4,5,6,7"), ip, &port), -1);
+	ck_assert_int_eq(weir_ftp_parse_port(U("1,2,3,4,256,6"), ip, &port), -1);
+	ck_assert_int_eq(weir_ftp_parse_port(U(""), ip, &port), -1);
+	ck_assert_int_eq(weir_ftp_parse_pasv(U("227 Entering Passive Mode (199,233,217,249,221,90)"), ip, &port), 0);
+	ck_assert_uint_eq(port, 221 * 256 + 90);
+	ck_assert_int_eq(weir_ftp_parse_pasv(U("227 =10,0,0,1,0,21"), ip, &port), 0);
+	ck_assert_uint_eq(port, 21);
+	ck_assert_int_eq(weir_ftp_parse_pasv(U("227 Entering Passive Mode (1,2,3,4,5"), ip, &port), -1);
+	ck_assert_int_eq(weir_ftp_parse_pasv(U("227"), ip, &port), -1);
+	ck_assert_int_eq(weir_ftp_parse_eprt(U("|2|2001:470:1f11:81f:c999:d94:aa7c:2e3e|49189|"), &fam, a, &port), 0);
+	ck_assert_uint_eq(fam, 6);
+	ck_assert_uint_eq(a[0], 0x20);
+	ck_assert_uint_eq(port, 49189);
+	ck_assert_int_eq(weir_ftp_parse_eprt(U("!1!10.1.2.3!80!"), &fam, a, &port), 0);
+	ck_assert_uint_eq(fam, 4);
+	ck_assert_int_eq(weir_ftp_parse_eprt(U("|1|10.1.2.3|80"), &fam, a, &port), -1);
+	ck_assert_int_eq(weir_ftp_parse_eprt(U("|3|10.1.2.3|80|"), &fam, a, &port), -1);
+	ck_assert_int_eq(weir_ftp_parse_eprt(U("|2|not-an-address|80|"), &fam, a, &port), -1);
+	ck_assert_int_eq(weir_ftp_parse_eprt(U("|2|"), &fam, a, &port), -1);
+	ck_assert_int_eq(weir_ftp_parse_epsv(U("229 Entering Extended Passive Mode (|||57086|)"), &port), 0);
+	ck_assert_uint_eq(port, 57086);
+	ck_assert_int_eq(weir_ftp_parse_epsv(U("229 (|||57086"), &port), -1);
+	ck_assert_int_eq(weir_ftp_parse_epsv(U("229 (||"), &port), -1);
+	ck_assert_int_eq(weir_ftp_parse_epsv(U("229 (|||99999|)"), &port), -1);
+#undef U
+}
+END_TEST
+
+static unsigned new_flow_service(uint8_t family, const uint8_t src[16], uint16_t sport,
+				 const uint8_t dst[16], uint16_t dport, uint64_t ts)
+{
+	struct weir_pkt p;
+	struct weir_content_state cs;
+	memset(&p, 0, sizeof(p));
+	p.family = family;
+	p.proto = 6;
+	p.ts_ns = ts;
+	memcpy(p.src, src, 16);
+	memcpy(p.dst, dst, 16);
+	p.sport = sport;
+	p.dport = dport;
+	p.tcp_flags = WEIR_TH_SYN;
+	weir_content_init(ctx, &cs, &p);
+	struct weir_record r;
+	memset(&r, 0, sizeof(r));
+	r.proto = 6;
+	weir_content_finalize(&cs, &r);
+	return r.service;
+}
+
+START_TEST(ftp_data_expectations_v4)
+{
+	struct conn c;
+	conn_init(&c, 6, "10.0.0.1", 40000, "10.0.0.2", 21);
+	sends(&c, 1, "220 ready\r\n");
+	sends(&c, 0, "PASV\r\n");
+	sends(&c, 1, "227 Entering Passive Mode (10,0,0,2,200,10).\r\n");
+	sends(&c, 0, "PORT 10,0,0,1,4,1\r\n");
+	sends(&c, 1, "200 PORT command successful.\r\n");
+
+	/* passive: client -> server:51210 */
+	ck_assert_uint_eq(new_flow_service(4, c.cli, 50000, c.srv, 200 * 256 + 10, c.ts),
+			  WEIR_SVC_FTP_DATA);
+	/* consumed: a second connection to the same port is not ftp-data */
+	ck_assert_uint_eq(new_flow_service(4, c.cli, 50001, c.srv, 200 * 256 + 10, c.ts),
+			  WEIR_SVC_NONE);
+	/* active: server (any port) -> client:1025; first packet seen may
+	 * be the client's SYN-ACK */
+	ck_assert_uint_eq(new_flow_service(4, c.cli, 1025, c.srv, 20, c.ts),
+			  WEIR_SVC_FTP_DATA);
+	/* wrong originator */
+	sends(&c, 0, "PORT 10,0,0,1,4,2\r\n");
+	uint8_t other[16] = { 10, 0, 0, 99 };
+	ck_assert_uint_eq(new_flow_service(4, other, 20, c.cli, 1026, c.ts), WEIR_SVC_NONE);
+	/* expired after 5 minutes */
+	ck_assert_uint_eq(new_flow_service(4, c.srv, 20, c.cli, 1026,
+					   c.ts + WEIR_FTP_EXPECT_NS + 1), WEIR_SVC_NONE);
+}
+END_TEST
+
+START_TEST(ftp_data_expectations_v6)
+{
+	struct conn c;
+	conn_init(&c, 6, "10.0.0.1", 40000, "10.0.0.2", 21);
+	c.family = WEIR_AF_INET6;
+	memset(c.cli, 0, 16); memset(c.srv, 0, 16);
+	c.cli[0] = 0x20; c.cli[1] = 0x01; c.cli[15] = 1;
+	c.srv[0] = 0x20; c.srv[1] = 0x01; c.srv[15] = 2;
+	sends(&c, 1, "220 ready\r\n");
+	sends(&c, 0, "EPSV\r\n");
+	sends(&c, 1, "229 Entering Extended Passive Mode (|||57086|)\r\n");
+	sends(&c, 0, "EPRT |2|2001::1|49189|\r\n");
+	ck_assert_uint_eq(new_flow_service(6, c.cli, 49186, c.srv, 57086, c.ts), WEIR_SVC_FTP_DATA);
+	ck_assert_uint_eq(new_flow_service(6, c.srv, 55785, c.cli, 49189, c.ts), WEIR_SVC_FTP_DATA);
+	ck_assert_uint_eq(fin(&c).ct_ftp_cmd, 2);
+}
+END_TEST
+
+START_TEST(expectation_table_is_bounded)
+{
+	char err[128];
+	struct weir_expect_table *t = weir_expect_create(8, err, sizeof(err));
+	struct weir_content_stats st;
+	memset(&st, 0, sizeof(st));
+	ck_assert_uint_eq(weir_expect_capacity(t), 8);
+	uint8_t o[16] = { 1 }, r[16] = { 2 };
+	for (unsigned i = 0; i < 100; i++)
+		weir_expect_add(t, 4, o, r, (uint16_t)(1000 + i), i, 1000000, &st);
+	ck_assert_uint_eq(st.expect_added, 100);
+	ck_assert_uint_ge(st.expect_replaced, 92);
+	/* the newest survive */
+	ck_assert_int_eq(weir_expect_match(t, 4, o, r, 1099, 200, &st), 1);
+	ck_assert_int_eq(weir_expect_match(t, 4, o, r, 1000, 200, &st), 0);
+	weir_expect_free(t);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("content");
+	TCase *tc = tcase_create("core");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, state_fits_a_cache_line);
+	tcase_add_test(tc, bad_expect_size_is_refused);
+	tcase_add_test(tc, known_methods_do_not_collide);
+	tcase_add_test(tc, each_service_signature);
+	tcase_add_test(tc, off_port_needs_both_sides);
+	tcase_add_test(tc, port_fallback_only_for_unseen_payload);
+	tcase_add_test(tc, scanning_is_bounded);
+	tcase_add_test(tc, http_keepalive_content_length);
+	tcase_add_test(tc, http_pipelining);
+	tcase_add_test(tc, http_body_across_segments_and_gap);
+	tcase_add_test(tc, http_chunked);
+	tcase_add_test(tc, http_interim_and_close_delimited);
+	tcase_add_test(tc, http_garbage_stops_cleanly);
+	tcase_add_test(tc, random_bytes_never_crash);
+	tcase_add_test(tc, ftp_login_success_and_commands);
+	tcase_add_test(tc, ftp_login_failure);
+	tcase_add_test(tc, ftp_truncated_and_split_lines);
+	tcase_add_test(tc, argument_parsers);
+	tcase_add_test(tc, ftp_data_expectations_v4);
+	tcase_add_test(tc, ftp_data_expectations_v6);
+	tcase_add_test(tc, expectation_table_is_bounded);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
