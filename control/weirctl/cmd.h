@@ -8,5 +8,8 @@
 #define WEIRCTL_USAGE 2
 
 int weirctl_extract(int argc, char **argv);
+int weirctl_train(int argc, char **argv);
+int weirctl_eval(int argc, char **argv);
+int weirctl_report(int argc, char **argv);
 
 #endif

@@ -12,6 +12,9 @@ struct subcmd {
 
 static const struct subcmd subcmds[] = {
 	{ "extract", weirctl_extract, "extract UNSW-NB15 flow features from captures" },
+	{ "train", weirctl_train, "train a one-class SVM bundle (or --cv K: cross-validate)" },
+	{ "eval", weirctl_eval, "score labelled flows with a bundle: AUC, detection, FPR" },
+	{ "report", weirctl_report, "HTML report of a replay's output directory" },
 };
 
 static void usage(FILE *out)
