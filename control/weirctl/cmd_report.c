@@ -7,7 +7,7 @@
 #include "report.h"
 
 static const char report_usage[] =
-"usage: weirctl report DIR [-o FILE] [--interval SECONDS] [--top N]\n"
+"usage: weirctl report DIR [-o FILE] [--interval SECONDS] [--top N] [--labels FILE] [--summary]\n"
 "\n"
 "Turns a replay's output directory (flows.csv, and events.jsonl when present)\n"
 "into one self-contained HTML page: flows and anomalies per interval with\n"
@@ -18,7 +18,9 @@ static const char report_usage[] =
 "\n"
 "  -o, --output FILE    default DIR/report.html\n"
 "  -i, --interval S     width of the time-series intervals (default 10)\n"
-"  -t, --top N          rows in the top-address tables (default 10)\n";
+"  -t, --top N          rows in the top-address tables (default 10)\n"
+"  -l, --labels FILE    ground truth (generator labels CSV) to join onto the flows\n"
+"  -s, --summary        also print the detection figures on standard output\n";
 
 int weirctl_report(int argc, char **argv)
 {
@@ -26,6 +28,8 @@ int weirctl_report(int argc, char **argv)
 		{ "output", required_argument, 0, 'o' },
 		{ "interval", required_argument, 0, 'i' },
 		{ "top", required_argument, 0, 't' },
+		{ "labels", required_argument, 0, 'l' },
+		{ "summary", no_argument, 0, 's' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -33,7 +37,7 @@ int weirctl_report(int argc, char **argv)
 	char *end, err[4096];
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:i:t:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:i:t:l:sh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o': o.output = optarg; break;
 		case 'i':
@@ -50,6 +54,8 @@ int weirctl_report(int argc, char **argv)
 				return WEIRCTL_USAGE;
 			}
 			break;
+		case 'l': o.labels = optarg; break;
+		case 's': o.print_summary = 1; break;
 		case 'h': fputs(report_usage, stdout); return WEIRCTL_OK;
 		default: fputs(report_usage, stderr); return WEIRCTL_USAGE;
 		}

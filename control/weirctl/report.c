@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "decode.h"
+#include "labels.h"
 #include "record_io.h"
 #include "report.h"
 
@@ -92,7 +93,8 @@ static int push_flow(struct report *r, const struct weir_record *rec)
 	return 0;
 }
 
-static int load_flows(struct report *r, const char *dir, char *err, size_t errlen)
+static int load_flows(struct report *r, const char *dir, struct weir_labels *truth,
+		      char *err, size_t errlen)
 {
 	char path[4096];
 	struct weir_record rec;
@@ -100,11 +102,13 @@ static int load_flows(struct report *r, const char *dir, char *err, size_t errle
 	struct weir_flowfile *ff = weir_flowfile_open(path, err, errlen);
 	if (!ff)
 		return -1;
-	r->has_labels = weir_flowfile_has_labels(ff);
+	r->has_labels = weir_flowfile_has_labels(ff) || truth;
 	r->ncats = 1;
 	snprintf(r->cats[0].name, sizeof(r->cats[0].name), "normal");
 	int rc;
 	while ((rc = weir_flowfile_next(ff, &rec, err, errlen)) == 1) {
+		if (truth)
+			weir_labels_apply(truth, &rec);
 		if (push_flow(r, &rec) < 0) {
 			snprintf(err, errlen, "%s: out of memory after %zu flows", path, r->n);
 			rc = -1;
@@ -454,6 +458,30 @@ static int write_html(const struct report *r, const struct report_opts *o,
 	return fclose(out);
 }
 
+/* The same figures as the page, as text for a terminal. */
+static void print_summary(const struct report *r, FILE *out)
+{
+	uint64_t anomalies = 0;
+	for (size_t i = 0; i < r->n; i++)
+		anomalies += r->f[i].anomaly;
+	fprintf(out, "flows %zu, anomalous %llu (%.2f%%)\n", r->n,
+		(unsigned long long)anomalies, r->n ? 100.0 * anomalies / r->n : 0.0);
+	if (!r->has_labels)
+		return;
+	fprintf(out, "detection against ground truth (at the model's threshold):\n");
+	for (unsigned i = 0; i < r->ncats; i++) {
+		const struct cat_stat *c = &r->cats[i];
+		if (!c->flows)
+			continue;
+		fprintf(out, "  %-22s %8llu flows %8llu flagged  %6.2f%% %s\n", c->name,
+			(unsigned long long)c->flows, (unsigned long long)c->detected,
+			100.0 * c->detected / c->flows,
+			i == 0 ? "false-positive rate" : "detection rate");
+	}
+	if (isfinite(r->auc))
+		fprintf(out, "  AUC %.4f (decision values against ground truth)\n", r->auc);
+}
+
 static void remove_tmp(const char *tmp)
 {
 	static const char *const files[] = { "series.dat", "scores.dat", "roc.dat", "series.png",
@@ -491,13 +519,19 @@ static int prepare_data(struct report *r, const char *tmp, double width)
 int report_write(const struct report_opts *o, char *err, size_t errlen)
 {
 	struct report *r = calloc(1, sizeof(*r));
+	struct weir_labels *truth = NULL;
 	char tmp[4096], out[4096];
 	int rc = -1;
 	if (!r) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (load_flows(r, o->dir, err, errlen) < 0)
+	if (o->labels) {
+		truth = weir_labels_load(o->labels, err, errlen);
+		if (!truth)
+			goto done;
+	}
+	if (load_flows(r, o->dir, truth, err, errlen) < 0)
 		goto done;
 	load_events(r, o->dir);
 	snprintf(tmp, sizeof(tmp), "%s/.report-XXXXXX", o->dir);
@@ -517,9 +551,12 @@ int report_write(const struct report_opts *o, char *err, size_t errlen)
 		rc = write_html(r, o, tmp, out);
 		if (rc)
 			snprintf(err, errlen, "%s: cannot write: %s", out, strerror(errno));
+		else if (o->print_summary)
+			print_summary(r, stdout);
 	}
 	remove_tmp(tmp);
 done:
+	weir_labels_free(truth);
 	free(r->f);
 	free(r);
 	return rc;

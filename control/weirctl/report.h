@@ -12,6 +12,8 @@ struct report_opts {
 	const char *output;      /* default DIR/report.html */
 	double interval_s;       /* bin width of the time series, default 10 */
 	unsigned top;            /* rows in the top-sources tables, default 10 */
+	const char *labels;      /* ground truth to join when flows.csv has none */
+	int print_summary;       /* detection quality as text on stdout */
 };
 
 /* 0 on success; -1 with a message in err naming the file and the problem. */

@@ -43,6 +43,16 @@ timeout 120 "$CHROME" --headless --no-sandbox --disable-gpu --disable-quic --no-
 loaded=$(grep -o 'data-plots-loaded="[0-9]*"' "$TMP/dom.html" | grep -o '[0-9]*')
 check "chromium rendered the page and all 3 plots loaded (got: ${loaded:-none})" [ "${loaded:-0}" -eq 3 ]
 
+# ground truth joined by the report itself (flows.csv without labels)
+mkdir "$TMP/nolabels"
+cut -d, -f1-10,13- "$TMP/flows.csv" >"$TMP/nolabels/flows.csv"
+awk -F, 'NR == 1 { print "srcip,sport,dstip,dsport,proto,stime,ltime,attack_cat,Label"; next }
+	{ print $1 "," $2 "," $3 "," $4 "," $5 "," $9 "," $10 "," $11 "," $12 }' "$TMP/flows.csv" >"$TMP/truth.csv"
+"$WEIRCTL" report "$TMP/nolabels" --labels "$TMP/truth.csv" --summary >"$TMP/summary" 2>"$TMP/err"; rc=$?
+check "report --labels exits 0" [ "$rc" -eq 0 ]
+check "joined truth gives the attack's detection rate" grep -q "DoS  *100 flows  *100 flagged  *100.00% detection rate" "$TMP/summary"
+check "joined truth gives the false-positive rate" grep -q "normal  *500 flows  *6 flagged  *1.20% false-positive rate" "$TMP/summary"
+
 # errors: no flows.csv
 mkdir "$TMP/empty"
 "$WEIRCTL" report "$TMP/empty" 2>"$TMP/err"; rc=$?
