@@ -1,0 +1,198 @@
+/* EAL start-up: hugepages when the host has them, otherwise --no-huge
+ * --no-shconf (with a warning); vdevs for the configured ports; lcores for
+ * the main lcore plus one per worker, wrapped onto the CPUs we may run on. */
+#include <errno.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include "weir.h"
+
+#define MAX_ARGS 128
+
+/* 1 when some hugepage size has free pages and hugetlbfs is mounted. */
+int weir_hugepages_available(char *why, size_t len)
+{
+	static const char *sizes[] = { "hugepages-2048kB", "hugepages-1048576kB" };
+	unsigned long free_pages = 0;
+	char path[256], line[512];
+	FILE *f;
+	int mounted = 0;
+
+	for (unsigned i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/%s/free_hugepages", sizes[i]);
+		f = fopen(path, "r");
+		if (f) {
+			unsigned long n = 0;
+			if (fscanf(f, "%lu", &n) == 1)
+				free_pages += n;
+			fclose(f);
+		}
+	}
+	f = fopen("/proc/mounts", "r");
+	if (f) {
+		while (fgets(line, sizeof(line), f))
+			if (strstr(line, " hugetlbfs "))
+				mounted = 1;
+		fclose(f);
+	}
+	if (!free_pages)
+		snprintf(why, len, "no free hugepages in /sys/kernel/mm/hugepages (reserve some with scripts/hugepages)");
+	else if (!mounted)
+		snprintf(why, len, "no hugetlbfs mount in /proc/mounts (scripts/hugepages mounts one)");
+	return free_pages && mounted;
+}
+
+static void add(char **argv, int *argc, const char *s)
+{
+	if (*argc >= MAX_ARGS - 1)
+		weir_die("too many EAL arguments; shorten [eal] args");
+	argv[(*argc)++] = strdup(s);
+	argv[*argc] = NULL;
+}
+
+/* Auto lcores: main lcore + workers, mapped round-robin onto the CPUs in
+ * our affinity mask (more lcores than CPUs share them: fine for tests and
+ * replays, documented as slow for live traffic). */
+static void auto_lcores(const struct weir_conf *c, char *out, size_t len)
+{
+	cpu_set_t set;
+	int cpus[CPU_SETSIZE], ncpu = 0;
+	size_t n = 0;
+
+	CPU_ZERO(&set);
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		for (int i = 0; i < CPU_SETSIZE; i++)
+			if (CPU_ISSET(i, &set))
+				cpus[ncpu++] = i;
+	if (ncpu == 0)
+		cpus[ncpu++] = 0;
+	out[0] = 0;
+	for (unsigned l = 0; l <= c->workers; l++)
+		n += (size_t)snprintf(out + n, n < len ? len - n : 0, "%s%u@%d",
+				      l ? "," : "", l, cpus[l % (unsigned)ncpu]);
+	if ((unsigned)ncpu < c->workers + 1)
+		weir_warn("%u workers + main lcore on %d CPUs: lcores share CPUs (%s); fine for replay, too slow for line rate",
+			  c->workers, ncpu, out);
+}
+
+static int is_pci(const char *dev)
+{
+	unsigned a, b, d, f;
+	char extra;
+	return sscanf(dev, "%x:%x:%x.%x%c", &a, &b, &d, &f, &extra) == 4 ||
+	       sscanf(dev, "%x:%x.%x%c", &b, &d, &f, &extra) == 3;
+}
+
+void weir_eal_start(struct weir_conf *c, const char *argv0)
+{
+	char *argv[MAX_ARGS];
+	int argc = 0;
+	char buf[1024], why[256] = "";
+	int any_pci = 0;
+	uint64_t mbufs = 0;
+
+	add(argv, &argc, argv0);
+	if (c->lcores[0]) {
+		add(argv, &argc, strchr(c->lcores, '@') || strchr(c->lcores, '(') ? "--lcores" : "-l");
+		add(argv, &argc, c->lcores);
+	} else {
+		auto_lcores(c, buf, sizeof(buf));
+		add(argv, &argc, "--lcores");
+		add(argv, &argc, buf);
+	}
+	if (c->main_lcore >= 0) {
+		snprintf(buf, sizeof(buf), "%d", c->main_lcore);
+		add(argv, &argc, "--main-lcore");
+		add(argv, &argc, buf);
+	}
+	/* Our own runtime directory: runs (and tests) never collide, and
+	 * dpdk-telemetry.py finds us with -f weir-<pid>. */
+	snprintf(buf, sizeof(buf), "weir-%d", (int)getpid());
+	add(argv, &argc, "--file-prefix");
+	add(argv, &argc, buf);
+	add(argv, &argc, "--log-level=*:warning");
+
+	for (unsigned i = 0; i < c->nports; i++) {
+		struct weir_port_conf *p = &c->port[i];
+		mbufs += p->mempool ? p->mempool : 16384;
+		if (p->type == WEIR_PORT_PCAP_LIVE)
+			continue;
+		if (p->replay_file) {
+			snprintf(p->dev, sizeof(p->dev), "net_pcap%u,rx_pcap=%s", i, p->replay_file);
+		}
+		if (is_pci(p->dev)) {
+			any_pci = 1;
+			add(argv, &argc, "-a");
+		} else {
+			add(argv, &argc, "--vdev");
+		}
+		add(argv, &argc, p->dev);
+	}
+	if (!any_pci)
+		add(argv, &argc, "--no-pci");
+
+	switch (c->hugepages) {
+	case WEIR_HUGE_YES:
+		if (!weir_hugepages_available(why, sizeof(why)))
+			weir_die("[eal] hugepages = yes but %s; or set hugepages = auto/no", why);
+		break;
+	case WEIR_HUGE_AUTO:
+		if (weir_hugepages_available(why, sizeof(why)))
+			break;
+		weir_warn("running without hugepages: %s; using --no-huge --no-shconf (slower TLB behaviour, no multi-process)", why);
+		/* fall through */
+	case WEIR_HUGE_NO: {
+		/* DPDK 22.11 turns --no-huge into legacy memory, which it
+		 * refuses together with --in-memory; --no-shconf is the
+		 * in-memory equivalent that it accepts (no shared config
+		 * files, no secondary processes). */
+		add(argv, &argc, "--no-huge");
+		add(argv, &argc, "--no-shconf");
+		/* Without hugepages the EAL heap is a fixed -m: size it for the
+		 * mempools (2.5 KiB per mbuf) plus rings and slack. */
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)(mbufs * 2560 / (1 << 20) + 256));
+		add(argv, &argc, "-m");
+		add(argv, &argc, buf);
+		break;
+	}
+	}
+	if (c->eal_args[0]) {
+		char *dup = strdup(c->eal_args), *save = NULL;
+		for (char *t = strtok_r(dup, " \t", &save); t; t = strtok_r(NULL, " \t", &save))
+			add(argv, &argc, t);
+		free(dup);
+	}
+	if (!weir_quiet) {
+		fprintf(stderr, "weir: EAL:");
+		for (int i = 1; i < argc; i++)
+			fprintf(stderr, " %s", argv[i]);
+		fputc('\n', stderr);
+	}
+	if (rte_eal_init(argc, argv) < 0)
+		weir_die("EAL initialisation failed: %s; check [eal] lcores/args and the port devs, "
+			 "or memory: reserve hugepages (scripts/hugepages) or set [eal] hugepages = no",
+			 rte_strerror(rte_errno));
+	/* argv strings stay allocated: the EAL may keep pointers into them. */
+}
+
+void weir_eal_stop(void)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 64];
+	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
+	rte_eal_cleanup();
+	/* The runtime directory is ours alone (--file-prefix weir-<pid>):
+	 * leave nothing behind in /var/run/dpdk. */
+	static const char *files[] = { "dpdk_telemetry.v2", "config", "fbarray_memseg-2048k-0-0",
+				       "mp_socket", "hugepage_info" };
+	for (unsigned i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		unlink(path);
+	}
+	if (strstr(dir, "/weir-"))
+		rmdir(dir);
+}
