@@ -1,19 +1,572 @@
-/* PLACEHOLDER until the flow table lands: a table of one flow. */
+/* Flow table: canonical keys, the bucketised cuckoo index, entry lifecycle
+ * (create, close, evict, flush) and the memory layout. The timer wheel is in
+ * flowtable_wheel.c, fragment tracking in flowtable_frag.c; the design and
+ * its measurements are in doc/flowtable.md. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "flowtable.h"
-struct weir_flowtable { struct weir_flow f; struct weir_content_state c; weir_ft_emit_fn emit; void *ctx; struct weir_ft_stats st; };
+#include <sys/mman.h>
+#include "flowtable_int.h"
+
+#define NS 1000000000ull
+#define HUGEPAGE (2u << 20)
+
 void weir_ft_config_defaults(struct weir_ft_config *cfg)
-{ memset(cfg, 0, sizeof(*cfg)); cfg->max_flows = 1u << 16; cfg->timeout_ns[WEIR_TO_TCP] = 300000000000ull; cfg->timeout_ns[WEIR_TO_TCP_CLOSED] = 5000000000ull; cfg->timeout_ns[WEIR_TO_OTHER] = 60000000000ull; cfg->active_timeout_ns = 1800000000000ull; cfg->max_frags = 4096; cfg->frag_timeout_ns = 30000000000ull; }
-struct weir_flowtable *weir_ft_create(const struct weir_ft_config *cfg, weir_ft_emit_fn emit, void *emit_ctx, char *err, size_t errlen)
-{ (void)cfg; (void)err; (void)errlen; struct weir_flowtable *ft = calloc(1, sizeof(*ft)); ft->emit = emit; ft->ctx = emit_ctx; return ft; }
-void weir_ft_free(struct weir_flowtable *ft) { free(ft); }
-int weir_ft_frag_resolve(struct weir_flowtable *ft, struct weir_pkt *pkt) { (void)ft; (void)pkt; return 0; }
-struct weir_flow *weir_ft_lookup(struct weir_flowtable *ft, const struct weir_pkt *pkt, int *side, int *is_new)
-{ (void)pkt; *side = 0; *is_new = !ft->f.in_use; ft->f.in_use = 1; return &ft->f; }
-void weir_ft_prefetch(struct weir_flowtable *ft, const struct weir_pkt *pkt) { (void)ft; (void)pkt; }
-struct weir_content_state *weir_ft_content(struct weir_flowtable *ft, struct weir_flow *flow) { (void)flow; return &ft->c; }
-void weir_ft_close(struct weir_flowtable *ft, struct weir_flow *flow, enum weir_end_reason why) { ft->emit(ft->ctx, flow, &ft->c, why); flow->in_use = 0; }
-void weir_ft_advance(struct weir_flowtable *ft, uint64_t now_ns) { (void)ft; (void)now_ns; }
-void weir_ft_flush(struct weir_flowtable *ft) { if (ft->f.in_use) weir_ft_close(ft, &ft->f, WEIR_END_SHUTDOWN); }
-void weir_ft_get_stats(const struct weir_flowtable *ft, struct weir_ft_stats *st) { *st = ft->st; }
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->max_flows = 1u << 16;
+	cfg->timeout_ns[WEIR_TO_TCP] = 300 * NS;
+	cfg->timeout_ns[WEIR_TO_TCP_CLOSED] = 5 * NS;
+	cfg->timeout_ns[WEIR_TO_OTHER] = 60 * NS;
+	cfg->active_timeout_ns = 1800 * NS;
+	cfg->max_frags = 4096;
+	cfg->frag_timeout_ns = 30 * NS;
+}
+
+static uint32_t next_pow2(uint64_t v)
+{
+	uint32_t p = 1;
+	while (p < v && p < (1u << 31))
+		p <<= 1;
+	return p;
+}
+
+static size_t align64(size_t n)
+{
+	return (n + 63) & ~(size_t)63;
+}
+
+/* ---- canonical key ---------------------------------------------------- */
+
+static int is_icmp(unsigned proto)
+{
+	return proto == 1 || proto == 58;
+}
+
+/* Sort the endpoints so both directions build the same key: A is the lower
+ * (address, port). ICMP "ports" are type/code and id, not endpoint-bound,
+ * so only the addresses are sorted and the ports stay as the packet has
+ * them (engine.c's fill_identity relies on that). */
+static void make_key(const struct weir_pkt *p, struct weir_flow_key *k, int *side)
+{
+	int c = memcmp(p->src, p->dst, sizeof(p->src));
+	int icmp = is_icmp(p->proto);
+
+	memset(k, 0, sizeof(*k));
+	if (c == 0 && !icmp)
+		c = (p->sport > p->dport) - (p->sport < p->dport);
+	if (c <= 0) {
+		memcpy(k->addr[0], p->src, 16);
+		memcpy(k->addr[1], p->dst, 16);
+		k->port[0] = p->sport;
+		k->port[1] = p->dport;
+		*side = 0;
+	} else {
+		memcpy(k->addr[0], p->dst, 16);
+		memcpy(k->addr[1], p->src, 16);
+		k->port[0] = icmp ? p->sport : p->dport;
+		k->port[1] = icmp ? p->dport : p->sport;
+		*side = 1;
+	}
+	k->proto = p->proto;
+	k->vlan = p->vlan_id;
+	k->family = p->family;
+}
+
+static int key_eq(const struct weir_flow_key *a, const struct weir_flow_key *b)
+{
+	/* 44 bytes: five 8-byte words and one 4-byte word, no memcmp call. */
+	const uint8_t *x = (const uint8_t *)a, *y = (const uint8_t *)b;
+	uint64_t d = 0, u, v;
+	uint32_t s, t;
+
+	for (int i = 0; i < 5; i++) {
+		memcpy(&u, x + 8 * i, 8);
+		memcpy(&v, y + 8 * i, 8);
+		d |= u ^ v;
+	}
+	memcpy(&s, x + 40, 4);
+	memcpy(&t, y + 40, 4);
+	return d == 0 && s == t;
+}
+
+static uint64_t key_hash(const struct weir_flowtable *ft, const struct weir_flow_key *k)
+{
+	return weir_siphash13(&ft->sipkey, k, sizeof(*k));
+}
+
+/* ---- index ------------------------------------------------------------ */
+
+static uint32_t tag_of(uint64_t h)
+{
+	return (uint32_t)(h >> 32);
+}
+
+/* The alternative bucket depends only on the tag, so a slot can be moved
+ * to its other bucket without reading the entry (or its stored hash). */
+static uint32_t alt_bucket(const struct weir_flowtable *ft, uint32_t b, uint32_t tag)
+{
+	return (b ^ (((tag * 0x9e3779b1u) >> 7) | 1u)) & ft->bmask;
+}
+
+static int bucket_free_slot(const struct weir_ft_bucket *bk)
+{
+	for (int i = 0; i < WEIR_FT_WAYS; i++)
+		if (!bk->s[i].idx1)
+			return i;
+	return -1;
+}
+
+static uint32_t index_find(const struct weir_flowtable *ft,
+			   const struct weir_flow_key *k, uint64_t h)
+{
+	uint32_t tag = tag_of(h);
+	uint32_t b = (uint32_t)h & ft->bmask;
+
+	for (int pass = 0; pass < 2; pass++) {
+		const struct weir_ft_bucket *bk = &ft->buckets[b];
+		for (int i = 0; i < WEIR_FT_WAYS; i++) {
+			uint32_t e = bk->s[i].idx1;
+			if (e && bk->s[i].tag == tag && key_eq(&ft->flows[e - 1].key, k))
+				return e - 1;
+		}
+		b = alt_bucket(ft, b, tag);
+	}
+	for (uint32_t i = 0; i < ft->nstash; i++) {
+		uint32_t e = ft->stash[i].idx1;
+		if (ft->stash[i].tag == tag && key_eq(&ft->flows[e - 1].key, k))
+			return e - 1;
+	}
+	return WEIR_FT_NIL;
+}
+
+static int place_in(struct weir_flowtable *ft, uint32_t b, struct weir_ft_slot s)
+{
+	int i = bucket_free_slot(&ft->buckets[b]);
+	if (i < 0)
+		return 0;
+	ft->buckets[b].s[i] = s;
+	return 1;
+}
+
+/* Returns the slot that could not be placed (idx1 == 0 when all went in). */
+static struct weir_ft_slot index_insert(struct weir_flowtable *ft, uint32_t idx, uint64_t h)
+{
+	struct weir_ft_slot cur = { tag_of(h), idx + 1 };
+	uint32_t b = (uint32_t)h & ft->bmask;
+
+	if (place_in(ft, b, cur) || place_in(ft, alt_bucket(ft, b, cur.tag), cur))
+		return (struct weir_ft_slot){ 0, 0 };
+	for (int kick = 0; kick < WEIR_FT_MAX_KICKS; kick++) {
+		struct weir_ft_bucket *bk = &ft->buckets[b];
+		/* One step of look-ahead: a resident whose other bucket has room. */
+		for (int i = 0; i < WEIR_FT_WAYS; i++) {
+			uint32_t ab = alt_bucket(ft, b, bk->s[i].tag);
+			if (place_in(ft, ab, bk->s[i])) {
+				bk->s[i] = cur;
+				return (struct weir_ft_slot){ 0, 0 };
+			}
+		}
+		/* Otherwise displace a resident (rotating choice) and carry it on. */
+		int v = (int)(ft->kick++ % WEIR_FT_WAYS);
+		struct weir_ft_slot victim = bk->s[v];
+		bk->s[v] = cur;
+		cur = victim;
+		b = alt_bucket(ft, b, cur.tag);
+		if (place_in(ft, b, cur))
+			return (struct weir_ft_slot){ 0, 0 };
+	}
+	if (ft->nstash < WEIR_FT_STASH) {
+		ft->stash[ft->nstash++] = cur;
+		ft->st.index_stash++;
+		return (struct weir_ft_slot){ 0, 0 };
+	}
+	return cur;
+}
+
+/* A freed slot may let a stashed entry move back into its buckets. */
+static void stash_drain(struct weir_flowtable *ft)
+{
+	for (uint32_t i = 0; i < ft->nstash;) {
+		struct weir_ft_slot s = ft->stash[i];
+		uint32_t b = (uint32_t)ft->meta[s.idx1 - 1].hash & ft->bmask;
+		if (place_in(ft, b, s) || place_in(ft, alt_bucket(ft, b, s.tag), s))
+			ft->stash[i] = ft->stash[--ft->nstash];
+		else
+			i++;
+	}
+}
+
+static void index_delete(struct weir_flowtable *ft, uint32_t idx)
+{
+	uint64_t h = ft->meta[idx].hash;
+	uint32_t b = (uint32_t)h & ft->bmask;
+
+	for (int pass = 0; pass < 2; pass++) {
+		struct weir_ft_bucket *bk = &ft->buckets[b];
+		for (int i = 0; i < WEIR_FT_WAYS; i++) {
+			if (bk->s[i].idx1 == idx + 1) {
+				bk->s[i].idx1 = 0;
+				bk->s[i].tag = 0;
+				if (ft->nstash)
+					stash_drain(ft);
+				return;
+			}
+		}
+		b = alt_bucket(ft, b, tag_of(h));
+	}
+	for (uint32_t i = 0; i < ft->nstash; i++) {
+		if (ft->stash[i].idx1 == idx + 1) {
+			ft->stash[i] = ft->stash[--ft->nstash];
+			return;
+		}
+	}
+}
+
+/* ---- entries ---------------------------------------------------------- */
+
+void weir_ft_remove(struct weir_flowtable *ft, uint32_t idx)
+{
+	index_delete(ft, idx);
+	weir_ftw_unlink(ft, idx);
+	weir_fta_unlink(ft, idx);
+	ft->flows[idx].in_use = 0;
+	ft->freestk[ft->nfree++] = idx;
+}
+
+static void emit_and_remove(struct weir_flowtable *ft, uint32_t idx,
+			    enum weir_end_reason why)
+{
+	ft->emit(ft->emit_ctx, &ft->flows[idx], &ft->content[idx], why);
+	weir_ft_remove(ft, idx);
+}
+
+static void evict_one(struct weir_flowtable *ft)
+{
+	uint32_t v = weir_ftw_evict_choice(ft);
+
+	if (v == WEIR_FT_NIL) {
+		/* Cannot happen while entries are live (every live entry is on
+		 * a wheel); scan rather than fail if it ever does. */
+		for (v = 0; v < ft->capacity && !ft->flows[v].in_use; v++)
+			;
+		if (v == ft->capacity)
+			return;
+	}
+	ft->st.flows_evicted++;
+	emit_and_remove(ft, v, WEIR_END_EVICTED);
+}
+
+struct weir_flow *weir_ft_lookup(struct weir_flowtable *ft,
+				 const struct weir_pkt *pkt, int *side,
+				 int *is_new)
+{
+	struct weir_flow_key k;
+	uint64_t h;
+	uint32_t idx;
+	struct weir_flow *f;
+
+	make_key(pkt, &k, side);
+	h = key_hash(ft, &k);
+	idx = index_find(ft, &k, h);
+	if (idx != WEIR_FT_NIL) {
+		*is_new = 0;
+		return &ft->flows[idx];
+	}
+
+	if (!ft->nfree) {
+		ft->st.table_full++;
+		evict_one(ft);
+	}
+	idx = ft->freestk[--ft->nfree];
+	f = &ft->flows[idx];
+	f->key = k;
+	f->tclass = pkt->proto == 6 ? WEIR_TO_TCP : WEIR_TO_OTHER;
+	f->in_use = 1;
+	f->blocked = 0;      /* a reused entry starts clean */
+	f->early_done = 0;
+	f->last_ns = pkt->ts_ns;
+	f->first_ns = pkt->ts_ns;
+	f->flow_id = 0;
+	ft->meta[idx].hash = h;
+
+	struct weir_ft_slot lost = index_insert(ft, idx, h);
+	if (lost.idx1) {
+		/* Index overflow (stash full too): practically impossible at
+		 * <= 50% slot load; the flow that found no place is pushed out
+		 * like any evicted flow, never silently dropped. */
+		uint32_t v = lost.idx1 - 1;
+		ft->st.flows_evicted++;
+		if (v != idx) {
+			ft->emit(ft->emit_ctx, &ft->flows[v], &ft->content[v], WEIR_END_EVICTED);
+			weir_ftw_unlink(ft, v);
+			weir_fta_unlink(ft, v);
+			ft->flows[v].in_use = 0;
+			ft->freestk[ft->nfree++] = v;
+		} else {
+			/* The new flow itself: it has no state yet, so there is
+			 * nothing to emit; give the caller a flow anyway by
+			 * evicting the longest idle and retrying. */
+			ft->flows[idx].in_use = 0;
+			ft->freestk[ft->nfree++] = idx;
+			evict_one(ft);
+			return weir_ft_lookup(ft, pkt, side, is_new);
+		}
+	}
+	weir_ftw_file(ft, idx, f->tclass, weir_ftw_want_slot(ft, f));
+	if (ft->active_ns)
+		weir_fta_append(ft, idx);
+	ft->st.flows_created++;
+	*is_new = 1;
+	return f;
+}
+
+void weir_ft_prefetch(struct weir_flowtable *ft, const struct weir_pkt *pkt)
+{
+	struct weir_flow_key k;
+	int side;
+	uint64_t h;
+	uint32_t b;
+
+	make_key(pkt, &k, &side);
+	h = key_hash(ft, &k);
+	b = (uint32_t)h & ft->bmask;
+	__builtin_prefetch(&ft->buckets[b], 0, 3);
+	__builtin_prefetch(&ft->buckets[alt_bucket(ft, b, tag_of(h))], 0, 3);
+}
+
+struct weir_content_state *weir_ft_content(struct weir_flowtable *ft,
+					   struct weir_flow *flow)
+{
+	return &ft->content[weir_ft_index_of(ft, flow)];
+}
+
+void weir_ft_set_class(struct weir_flowtable *ft, struct weir_flow *flow,
+		       unsigned tclass)
+{
+	uint32_t idx = weir_ft_index_of(ft, flow);
+
+	if (tclass >= WEIR_TO_MAX || flow->tclass == tclass)
+		return;
+	flow->tclass = (uint8_t)tclass;
+	weir_ftw_unlink(ft, idx);
+	weir_ftw_file(ft, idx, tclass, weir_ftw_want_slot(ft, flow));
+}
+
+void weir_ft_close(struct weir_flowtable *ft, struct weir_flow *flow,
+		   enum weir_end_reason why)
+{
+	uint32_t idx = weir_ft_index_of(ft, flow);
+
+	if (!flow->in_use)
+		return;
+	ft->st.flows_closed++;
+	emit_and_remove(ft, idx, why);
+}
+
+/* ---- flush: every live flow, by flow_id ascending --------------------- */
+
+static int flow_before(const struct weir_flowtable *ft, uint32_t a, uint32_t b)
+{
+	uint64_t fa = ft->flows[a].flow_id, fb = ft->flows[b].flow_id;
+	return fa < fb || (fa == fb && a < b);
+}
+
+/* Heapsort: in place, no allocation (qsort may malloc). */
+static void sift_down(const struct weir_flowtable *ft, uint32_t *v, size_t n, size_t i)
+{
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= n)
+			return;
+		if (c + 1 < n && flow_before(ft, v[c], v[c + 1]))
+			c++;
+		if (!flow_before(ft, v[i], v[c]))
+			return;
+		uint32_t t = v[i];
+		v[i] = v[c];
+		v[c] = t;
+		i = c;
+	}
+}
+
+static void sort_by_flow_id(const struct weir_flowtable *ft, uint32_t *v, size_t n)
+{
+	for (size_t i = n / 2; i-- > 0;)
+		sift_down(ft, v, n, i);
+	for (size_t end = n; end > 1; end--) {
+		uint32_t t = v[0];
+		v[0] = v[end - 1];
+		v[end - 1] = t;
+		sift_down(ft, v, end - 1, 0);
+	}
+}
+
+static void reset_entries(struct weir_flowtable *ft)
+{
+	memset(ft->buckets, 0, (size_t)(ft->bmask + 1) * sizeof(*ft->buckets));
+	ft->nstash = 0;
+	for (uint32_t i = 0; i < ft->capacity; i++) {
+		ft->flows[i].in_use = 0;
+		ft->freestk[i] = ft->capacity - 1 - i;  /* pop yields 0, 1, 2... */
+	}
+	ft->nfree = ft->capacity;
+	weir_ftw_reset(ft);
+}
+
+void weir_ft_flush(struct weir_flowtable *ft)
+{
+	/* The free stack's unused tail has exactly one place per live entry:
+	 * collect them there, sort, emit, then reset the whole table. */
+	uint32_t live = ft->capacity - ft->nfree;
+	uint32_t *v = ft->freestk + ft->nfree;
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < ft->capacity && n < live; i++)
+		if (ft->flows[i].in_use)
+			v[n++] = i;
+	sort_by_flow_id(ft, v, n);
+	for (uint32_t i = 0; i < n; i++) {
+		ft->st.flows_flushed++;
+		ft->emit(ft->emit_ctx, &ft->flows[v[i]], &ft->content[v[i]],
+			 WEIR_END_SHUTDOWN);
+	}
+	reset_entries(ft);
+}
+
+/* ---- create / free / stats -------------------------------------------- */
+
+static const char *class_name(unsigned c)
+{
+	static const char *const names[WEIR_TO_MAX] = { "tcp", "tcp-closed", "other" };
+	return c < WEIR_TO_MAX ? names[c] : "?";
+}
+
+struct weir_flowtable *weir_ft_create(const struct weir_ft_config *cfg,
+				      weir_ft_emit_fn emit, void *emit_ctx,
+				      char *err, size_t errlen)
+{
+	struct weir_flowtable *ft;
+	uint64_t longest = 0;
+
+	if (!cfg || !emit) {
+		snprintf(err, errlen, "flow table: no configuration or emit callback");
+		return NULL;
+	}
+	if (cfg->max_flows == 0 || cfg->max_flows > (1u << 30)) {
+		snprintf(err, errlen, "flow table: max_flows %u out of range (1..%u)",
+			 cfg->max_flows, 1u << 30);
+		return NULL;
+	}
+	for (unsigned c = 0; c < WEIR_TO_MAX; c++) {
+		if (!cfg->timeout_ns[c]) {
+			snprintf(err, errlen, "flow table: %s timeout is 0", class_name(c));
+			return NULL;
+		}
+		if (cfg->timeout_ns[c] > longest)
+			longest = cfg->timeout_ns[c];
+	}
+	if (cfg->max_frags > (1u << 24)) {
+		snprintf(err, errlen, "flow table: max_frags %u out of range (0..%u)",
+			 cfg->max_frags, 1u << 24);
+		return NULL;
+	}
+	if (cfg->max_frags && !cfg->frag_timeout_ns) {
+		snprintf(err, errlen, "flow table: fragment timeout is 0");
+		return NULL;
+	}
+
+	ft = calloc(1, sizeof(*ft));
+	if (!ft) {
+		snprintf(err, errlen, "flow table: out of memory");
+		return NULL;
+	}
+	ft->capacity = cfg->max_flows;
+	/* Two slots per flow: the index stays at <= 50% load, where bucketised
+	 * cuckoo insertion virtually never needs the stash. */
+	uint32_t nb = next_pow2((2ull * cfg->max_flows + WEIR_FT_WAYS - 1) / WEIR_FT_WAYS);
+	ft->bmask = nb - 1;
+	/* Wheel: enough slots that the longest timeout fits in one turn. */
+	uint64_t need = (longest >> WEIR_FT_SLOT_SHIFT) + 2;
+	ft->wsize = next_pow2(need < WEIR_FT_WHEEL_MIN ? WEIR_FT_WHEEL_MIN :
+			      need > WEIR_FT_WHEEL_MAX ? WEIR_FT_WHEEL_MAX : need);
+	ft->wmask = ft->wsize - 1;
+
+	size_t cap = ft->capacity;
+	size_t off_b = 0;
+	size_t off_f = off_b + align64((size_t)nb * sizeof(struct weir_ft_bucket));
+	size_t off_c = off_f + align64(cap * sizeof(struct weir_flow));
+	size_t off_m = off_c + align64(cap * sizeof(struct weir_content_state));
+	size_t off_s = off_m + align64(cap * sizeof(struct weir_ft_meta));
+	size_t off_w = off_s + align64(cap * sizeof(uint32_t));
+	size_t wheel_heads = align64((size_t)ft->wsize * sizeof(uint32_t));
+	size_t wheel_bits = align64((size_t)ft->wsize / 64 * sizeof(uint64_t) + 8);
+	size_t off_fr = off_w + WEIR_TO_MAX * (wheel_heads + wheel_bits);
+	size_t total = off_fr + weir_ftf_bytes(cfg->max_frags);
+	size_t align = total >= HUGEPAGE ? HUGEPAGE : 64;
+	total = (total + align - 1) & ~(align - 1);
+
+	ft->mem = aligned_alloc(align, total);
+	if (!ft->mem) {
+		snprintf(err, errlen, "flow table: cannot allocate %zu bytes for %u flows",
+			 total, cfg->max_flows);
+		free(ft);
+		return NULL;
+	}
+	if (align == HUGEPAGE)
+		(void)madvise(ft->mem, total, MADV_HUGEPAGE); /* best effort */
+	/* Touch everything now: no page faults once packets flow. */
+	memset(ft->mem, 0, total);
+	ft->mem_bytes = total;
+
+	char *m = ft->mem;
+	ft->buckets = (struct weir_ft_bucket *)(m + off_b);
+	ft->flows = (struct weir_flow *)(m + off_f);
+	ft->content = (struct weir_content_state *)(m + off_c);
+	ft->meta = (struct weir_ft_meta *)(m + off_m);
+	ft->freestk = (uint32_t *)(m + off_s);
+	for (unsigned c = 0; c < WEIR_TO_MAX; c++) {
+		ft->whead[c] = (uint32_t *)(m + off_w + c * (wheel_heads + wheel_bits));
+		ft->wbits[c] = (uint64_t *)(m + off_w + c * (wheel_heads + wheel_bits) + wheel_heads);
+		ft->timeout_ns[c] = cfg->timeout_ns[c];
+	}
+	ft->active_ns = cfg->active_timeout_ns;
+	ft->sipkey = weir_sipkey_from_seed(cfg->hash_seed);
+	ft->emit = emit;
+	ft->emit_ctx = emit_ctx;
+	ft->wcur = 0;
+	ft->now_ns = 0;
+	reset_entries(ft);
+	weir_ftf_init(ft, m + off_fr, cfg->max_frags, cfg->frag_timeout_ns);
+	ft->st.capacity = ft->capacity;
+	return ft;
+}
+
+void weir_ft_free(struct weir_flowtable *ft)
+{
+	if (!ft)
+		return;
+	free(ft->mem);
+	free(ft);
+}
+
+void weir_ft_get_stats(const struct weir_flowtable *ft, struct weir_ft_stats *st)
+{
+	*st = ft->st;
+	st->flows_live = ft->capacity - ft->nfree;
+	st->capacity = ft->capacity;
+}
+
+uint64_t weir_ft_min_last_ns(const struct weir_flowtable *ft)
+{
+	uint64_t m = UINT64_MAX;
+	for (uint32_t i = 0; i < ft->capacity; i++)
+		if (ft->flows[i].in_use && ft->flows[i].last_ns < m)
+			m = ft->flows[i].last_ns;
+	return m;
+}
+
+size_t weir_ft_mem_bytes(const struct weir_flowtable *ft)
+{
+	return ft->mem_bytes + sizeof(*ft);
+}

@@ -116,10 +116,13 @@ void weir_ft_prefetch(struct weir_flowtable *ft, const struct weir_pkt *pkt);
 struct weir_content_state *weir_ft_content(struct weir_flowtable *ft,
 					   struct weir_flow *flow);
 
-/* Record activity: the per-packet timekeeping cost. */
+/* Record activity: the per-packet timekeeping cost. Never moves last_ns
+ * back (a capture stamp that jumps back must not shorten a deadline the
+ * wheel has already filed). */
 static inline void weir_ft_touch(struct weir_flow *flow, uint64_t now_ns)
 {
-	flow->last_ns = now_ns;
+	if (now_ns > flow->last_ns)
+		flow->last_ns = now_ns;
 }
 
 /* Change a flow's timeout class (e.g. TCP -> TCP_CLOSED when FIN/RST is

@@ -1,0 +1,338 @@
+/* The flow table's lazy timer wheels, the active-timeout queue, and the
+ * eviction choice built on the wheels.
+ *
+ * One wheel per timeout class, holding idle deadlines (last_ns +
+ * timeout[tclass]). Packets never touch the wheel: they only raise last_ns,
+ * which can only move a deadline later. So an entry is never filed after its
+ * real deadline, and when its slot comes due it is either expired or re-filed
+ * at the deadline it has by then. A class change to a shorter timeout is the
+ * one thing that moves a deadline earlier; weir_ft_set_class() re-files for it.
+ *
+ * Slots are 2^27 ns (~134 ms) wide and the wheel has enough of them for the
+ * longest idle timeout, so normally an entry is visited once per timeout
+ * period. Expiry is exact: weir_ft_advance(now) expires everything whose
+ * deadline is <= now, re-scanning the current, partly elapsed slot.
+ *
+ * The active timeout (first_ns + active) is kept apart, in a FIFO queue:
+ * first_ns is set when a flow starts and when a slice starts, both from the
+ * advancing clock, so appending keeps the queue in deadline order and
+ * advance() only ever looks at its head.
+ */
+#include <string.h>
+#include "flowtable_int.h"
+
+static unsigned valid_class(unsigned c)
+{
+	return c < WEIR_TO_MAX ? c : WEIR_TO_OTHER;
+}
+
+static uint64_t idle_deadline(const struct weir_flowtable *ft, const struct weir_flow *f)
+{
+	return weir_ft_sat_add(f->last_ns, ft->timeout_ns[valid_class(f->tclass)]);
+}
+
+static uint64_t active_deadline(const struct weir_flowtable *ft, const struct weir_flow *f)
+{
+	return ft->active_ns ? weir_ft_sat_add(f->first_ns, ft->active_ns) : UINT64_MAX;
+}
+
+static uint64_t slot_of(const struct weir_flowtable *ft, uint64_t ns)
+{
+	uint64_t s = ns >> WEIR_FT_SLOT_SHIFT;
+	return s < ft->wcur ? ft->wcur : s;
+}
+
+uint64_t weir_ftw_want_slot(const struct weir_flowtable *ft, const struct weir_flow *f)
+{
+	return slot_of(ft, idle_deadline(ft, f));
+}
+
+static void bit_set(uint64_t *bits, uint32_t i)
+{
+	bits[i >> 6] |= 1ull << (i & 63);
+}
+
+static void bit_clear(uint64_t *bits, uint32_t i)
+{
+	bits[i >> 6] &= ~(1ull << (i & 63));
+}
+
+/* Append at the tail: within a slot, entries keep filing order, which makes
+ * emission order a function of the input alone (not of the hash seed). */
+void weir_ftw_file(struct weir_flowtable *ft, uint32_t idx, unsigned wclass,
+		   uint64_t slot)
+{
+	struct weir_ft_meta *m = &ft->meta[idx];
+	uint32_t si = (uint32_t)slot & ft->wmask;
+	uint32_t *head = &ft->whead[wclass][si];
+
+	m->tslot = slot;
+	m->wclass = (uint8_t)wclass;
+	if (*head == WEIR_FT_NIL) {
+		*head = idx;
+		m->next = m->prev = idx;
+		bit_set(ft->wbits[wclass], si);
+	} else {
+		uint32_t h = *head, t = ft->meta[h].prev;
+		m->prev = t;
+		m->next = h;
+		ft->meta[t].next = idx;
+		ft->meta[h].prev = idx;
+	}
+}
+
+void weir_ftw_unlink(struct weir_flowtable *ft, uint32_t idx)
+{
+	struct weir_ft_meta *m = &ft->meta[idx];
+	uint32_t si, *head;
+
+	if (m->wclass >= WEIR_TO_MAX)
+		return;
+	si = (uint32_t)m->tslot & ft->wmask;
+	head = &ft->whead[m->wclass][si];
+	if (m->next == idx) {
+		*head = WEIR_FT_NIL;
+		bit_clear(ft->wbits[m->wclass], si);
+	} else {
+		ft->meta[m->prev].next = m->next;
+		ft->meta[m->next].prev = m->prev;
+		if (*head == idx)
+			*head = m->next;
+	}
+	m->wclass = WEIR_TO_MAX;
+}
+
+void weir_ftw_reset(struct weir_flowtable *ft)
+{
+	size_t words = (ft->wsize + 63) / 64;
+	for (unsigned c = 0; c < WEIR_TO_MAX; c++) {
+		memset(ft->whead[c], 0xff, (size_t)ft->wsize * sizeof(uint32_t));
+		memset(ft->wbits[c], 0, words * sizeof(uint64_t));
+	}
+	for (uint32_t i = 0; i < ft->capacity; i++) {
+		ft->meta[i].wclass = WEIR_TO_MAX;
+		ft->meta[i].in_active = 0;
+	}
+	ft->a_head = ft->a_tail = WEIR_FT_NIL;
+}
+
+void weir_fta_append(struct weir_flowtable *ft, uint32_t idx)
+{
+	struct weir_ft_meta *m = &ft->meta[idx];
+	m->aprev = ft->a_tail;
+	m->anext = WEIR_FT_NIL;
+	if (ft->a_tail != WEIR_FT_NIL)
+		ft->meta[ft->a_tail].anext = idx;
+	else
+		ft->a_head = idx;
+	ft->a_tail = idx;
+	m->in_active = 1;
+}
+
+void weir_fta_unlink(struct weir_flowtable *ft, uint32_t idx)
+{
+	struct weir_ft_meta *m = &ft->meta[idx];
+	if (!m->in_active)
+		return;
+	if (m->aprev != WEIR_FT_NIL)
+		ft->meta[m->aprev].anext = m->anext;
+	else
+		ft->a_head = m->anext;
+	if (m->anext != WEIR_FT_NIL)
+		ft->meta[m->anext].aprev = m->aprev;
+	else
+		ft->a_tail = m->aprev;
+	m->in_active = 0;
+}
+
+static void expire(struct weir_flowtable *ft, uint32_t e)
+{
+	struct weir_flow *f = &ft->flows[e];
+	ft->st.flows_expired++;
+	ft->emit(ft->emit_ctx, f, &ft->content[e],
+		 valid_class(f->tclass) == WEIR_TO_TCP_CLOSED ? WEIR_END_CLOSED : WEIR_END_IDLE);
+	weir_ft_remove(ft, e);
+}
+
+/* An entry whose slot came due: expire it or re-file it. It has already
+ * been taken off its list. */
+static void visit(struct weir_flowtable *ft, uint32_t e, unsigned wclass,
+		  uint64_t target, uint64_t now)
+{
+	struct weir_flow *f = &ft->flows[e];
+
+	if (ft->meta[e].tslot > target) {
+		/* Filed a wheel turn (or more) ahead: not due yet. */
+		weir_ftw_file(ft, e, wclass, ft->meta[e].tslot);
+		return;
+	}
+	if (idle_deadline(ft, f) <= now) {
+		expire(ft, e);
+		return;
+	}
+	weir_ftw_file(ft, e, valid_class(f->tclass), weir_ftw_want_slot(ft, f));
+}
+
+static void run_slot(struct weir_flowtable *ft, unsigned c, uint32_t si,
+		     uint64_t target, uint64_t now)
+{
+	uint32_t first = ft->whead[c][si];
+	uint32_t last, e;
+
+	if (first == WEIR_FT_NIL)
+		return;
+	/* Detach the whole list; entries re-filed into this slot go onto a
+	 * fresh list and are not seen twice in this pass. */
+	ft->whead[c][si] = WEIR_FT_NIL;
+	bit_clear(ft->wbits[c], si);
+	last = ft->meta[first].prev;
+	e = first;
+	for (;;) {
+		uint32_t next = ft->meta[e].next;
+		int was_last = e == last;
+		ft->meta[e].wclass = WEIR_TO_MAX;  /* on no list while visited */
+		visit(ft, e, c, target, now);
+		if (was_last)
+			break;
+		e = next;
+	}
+}
+
+/* Active timeouts: slice every flow whose slice started >= active ago. The
+ * wheels ran first, so a flow that is also idle has already ended. */
+static void run_active(struct weir_flowtable *ft, uint64_t now)
+{
+	while (ft->a_head != WEIR_FT_NIL) {
+		uint32_t e = ft->a_head;
+		struct weir_flow *f = &ft->flows[e];
+		if (active_deadline(ft, f) > now)
+			break;
+		weir_fta_unlink(ft, e);
+		if (idle_deadline(ft, f) <= now) {
+			/* only when tclass was shortened behind the wheel's back */
+			expire(ft, e);
+			continue;
+		}
+		ft->st.active_slices++;
+		ft->emit(ft->emit_ctx, f, &ft->content[e], WEIR_END_ACTIVE);
+		/* The callback starts the new slice (first_ns = now); if it did
+		 * not, do it here so the flow is not sliced again at once. */
+		if (active_deadline(ft, f) <= now)
+			f->first_ns = now;
+		weir_fta_append(ft, e);
+	}
+}
+
+void weir_ft_advance(struct weir_flowtable *ft, uint64_t now_ns)
+{
+	uint64_t target, span, i = 0;
+
+	if (now_ns > ft->now_ns)
+		ft->now_ns = now_ns;
+	now_ns = ft->now_ns;
+	target = now_ns >> WEIR_FT_SLOT_SHIFT;
+	if (target < ft->wcur)
+		target = ft->wcur;
+	span = target - ft->wcur + 1;
+	if (span > ft->wsize)
+		span = ft->wsize;  /* one full turn visits every list */
+
+	while (i < span) {
+		uint64_t s = ft->wcur + i;
+		uint32_t si = (uint32_t)s & ft->wmask, w = si >> 6, b = si & 63;
+		uint64_t any = (ft->wbits[0][w] | ft->wbits[1][w] | ft->wbits[2][w]) >> b;
+		if (!any) {
+			i += 64 - b;
+			continue;
+		}
+		if (any & 1) {
+			/* Classes in a fixed order within the slot. */
+			for (unsigned c = 0; c < WEIR_TO_MAX; c++)
+				run_slot(ft, c, si, target, now_ns);
+			i++;
+		} else {
+			i += (uint64_t)__builtin_ctzll(any);
+		}
+	}
+	ft->wcur = target;
+	if (ft->active_ns)
+		run_active(ft, now_ns);
+}
+
+/* ---- eviction choice -------------------------------------------------- */
+
+struct evict_best {
+	uint32_t idx;
+	uint64_t last_ns, flow_id;
+};
+
+static void consider(const struct weir_flowtable *ft, struct evict_best *b, uint32_t e)
+{
+	const struct weir_flow *f = &ft->flows[e];
+	if (b->idx == WEIR_FT_NIL || f->last_ns < b->last_ns ||
+	    (f->last_ns == b->last_ns && f->flow_id < b->flow_id)) {
+		b->idx = e;
+		b->last_ns = f->last_ns;
+		b->flow_id = f->flow_id;
+	}
+}
+
+/* Walk class c's wheel from the current slot. Within one class the order
+ * of idle deadlines is the order of last_ns, so the first slot holding an
+ * entry filed at its own deadline holds that class's longest-idle flow (to
+ * within one slot width; a few more entries of that slot are compared).
+ * Entries found filed too early (touched since) are re-filed on the way,
+ * work advance() would do anyway when their slot came due. */
+static void scan_class(struct weir_flowtable *ft, unsigned c, struct evict_best *best)
+{
+	unsigned examined = 0, after = 0;
+	int found = 0;
+
+	for (uint64_t i = 0; i < ft->wsize && !found && examined < WEIR_FT_EVICT_BUDGET;) {
+		uint64_t s = ft->wcur + i;
+		uint32_t si = (uint32_t)s & ft->wmask, w = si >> 6, b = si & 63;
+		uint64_t any = ft->wbits[c][w] >> b;
+		if (!any) {
+			i += 64 - b;
+			continue;
+		}
+		if (!(any & 1)) {
+			i += (uint64_t)__builtin_ctzll(any);
+			continue;
+		}
+		i++;
+		uint32_t e = ft->whead[c][si];
+		uint32_t last = ft->meta[e].prev;
+		for (;;) {
+			uint32_t next = ft->meta[e].next;
+			int was_last = e == last;
+			struct weir_flow *f = &ft->flows[e];
+			examined++;
+			consider(ft, best, e);
+			if (ft->meta[e].tslot == s) {
+				unsigned cls = valid_class(f->tclass);
+				uint64_t want = weir_ftw_want_slot(ft, f);
+				if (cls != c || want != s) {
+					weir_ftw_unlink(ft, e);
+					weir_ftw_file(ft, e, cls, want);
+				} else {
+					found = 1;
+				}
+			}
+			if (found && ++after > WEIR_FT_EVICT_AFTER_FIRST)
+				break;
+			if (was_last || examined >= WEIR_FT_EVICT_BUDGET)
+				break;
+			e = next;
+		}
+	}
+}
+
+uint32_t weir_ftw_evict_choice(struct weir_flowtable *ft)
+{
+	struct evict_best best = { WEIR_FT_NIL, 0, 0 };
+
+	for (unsigned c = 0; c < WEIR_TO_MAX; c++)
+		scan_class(ft, c, &best);
+	return best.idx;
+}
