@@ -1,0 +1,163 @@
+/* weir-gen internals shared by the engine (engine.c), the application
+ * scripts (apps.c) and the attack sources (attacks.c). Not installed. */
+#ifndef WEIR_GEN_INT_H
+#define WEIR_GEN_INT_H
+
+#include <stdint.h>
+#include "gen_rng.h"
+#include "weir_gen.h"
+#include "wire.h"
+
+#define GEN_NS 1000000000ull
+#define GEN_MS 1000000ull
+#define GEN_US 1000ull
+
+#define GEN_TEXT_MAX 1280
+#define GEN_MAX_PARTS 6
+#define GEN_BLOCK 65536u            /* payload filler blocks, power of two */
+#define GEN_NO_PARENT 0xffffffffu
+
+enum gen_os { GEN_OS_LINUX = 0, GEN_OS_WINDOWS };
+
+/* Server roles: which services (open ports) a server has. */
+enum gen_role { ROLE_DNS = 0, ROLE_WEB, ROLE_MAIL, ROLE_FTP, ROLE_SSH, ROLE_NROLES };
+
+struct gen_host {
+	uint32_t ip;
+	uint8_t mac[6];
+	uint8_t os, ttl;          /* ttl as seen at the capture point */
+	uint8_t role, external;
+	uint16_t ipid;            /* Windows: one counter per host */
+	uint32_t rtt_ns;          /* capture point <-> host, round trip */
+	uint32_t ts_base;         /* TCP timestamp clock offset */
+	uint16_t port_lo, port_hi, port_next;
+	uint64_t *ports;          /* in-use bitmap (65536 bits), lazily allocated */
+};
+
+/* Body filler kinds. */
+enum gen_body { BODY_RANDOM = 0, BODY_HTML, BODY_TLS };
+
+struct gen_part {
+	uint16_t text_off, text_len;   /* into the message's text buffer */
+	uint32_t body_len;
+	uint8_t body_kind;
+};
+
+/* One application message: what one side writes before waiting. */
+struct gen_msg {
+	uint8_t dir;          /* 0: initiator -> responder, 1: back */
+	uint8_t nparts;
+	uint8_t tb;           /* text buffer index */
+	uint32_t len;
+	uint64_t think_ns;    /* sender's delay before the first byte */
+	struct gen_part parts[GEN_MAX_PARTS];
+};
+
+/* What the application does next. */
+enum gen_act { ACT_MSG = 0, ACT_FIN, ACT_RST, ACT_SPAWN, ACT_END };
+
+enum gen_app_kind {
+	A_HTTP = 0, A_DNS, A_TLS, A_SSH, A_FTP, A_SMTP, A_ICMP,
+	A_FTP_DATA, A_SLOWLORIS, A_SYN_PROBE, A_SYN_FLOOD, A_UDP_PROBE
+};
+
+/* Variants of an application used by attacks. */
+#define V_NORMAL 0
+#define V_FLOOD 1        /* http: bot request, one per connection */
+#define V_BRUTE 2        /* ftp: failed logins only */
+#define V_EXFIL 3        /* dns: long encoded names; tls: bulk upload */
+
+struct gen_ep {
+	struct gen_host *h;
+	uint32_t ip;
+	const uint8_t *mac;
+	uint16_t port;
+	uint8_t ttl, os;
+	uint8_t wscale, cwnd;
+	uint16_t win, mss;
+	uint16_t ipid;
+	uint32_t isn, nxt;        /* nxt: first byte of the message being sent */
+	uint32_t ts_last;         /* last TSval sent */
+	uint32_t rtt_ns;
+	uint8_t port_owned;       /* release the port at the end */
+};
+
+struct gen_agg;
+
+struct gen_sess {
+	uint64_t t, t_prev;
+	uint64_t stime, ltime;
+	uint64_t bytes[2], ipbytes[2];
+	uint32_t pkts[2];
+	uint32_t id;
+	uint32_t parent;          /* FTP data: control session waiting on us */
+	uint8_t proto, app, variant, ph;
+	int8_t attack;            /* enum weir_gen_attack, -1 normal */
+	uint8_t ts_ok, sack_ok, closer;
+	uint8_t last_dir, pend_act, cur_tb, probe_state;
+	uint16_t mss;             /* effective payload per segment */
+	struct gen_ep ep[2];
+	struct gen_agg *agg;      /* UDP scan: ICMP errors are counted there */
+
+	/* TCP transfer of the current message */
+	struct gen_msg msg, pend;
+	uint32_t fl_off0;
+	uint16_t fl_n, fl_i, ack_i, n_acks, n_dup;
+	int16_t fl_lost;
+	uint64_t fl_t0, t_ack1, t_lastdata, t_dup3, t_retx;
+
+	/* application state */
+	uint16_t step, count, count2, fails;
+	uint32_t aux, aux2, aux3;
+	uint32_t body_seed;
+	uint64_t until;           /* slowloris: last header line no later than this */
+	uint16_t data_port;       /* FTP: announced data port */
+	uint8_t data_active, data_dir;
+	uint32_t data_len;
+	uint16_t dns_qlen;        /* DNS: bytes of the query in text[0] */
+	char text[2][GEN_TEXT_MAX];
+};
+
+/* An ICMP flow made of many errors (UDP scan port unreachables). */
+struct gen_agg {
+	uint32_t src, dst;
+	uint64_t stime, ltime, bytes, ipbytes;
+	uint32_t pkts;
+	int8_t attack;
+};
+
+struct gen;
+
+/* engine.c services for apps.c / attacks.c */
+struct gen_host *gen_pick_client(struct gen *g, int attack_drift_ok);
+struct gen_host *gen_pick_server(struct gen *g, int role);
+struct gen_host *gen_pick_external(struct gen *g);
+int gen_port_alloc(struct gen_host *h, uint16_t *port);
+void gen_port_free(struct gen_host *h, uint16_t port);
+struct gen_rng *gen_rngp(struct gen *g);
+const struct weir_gen_scenario *gen_scn(struct gen *g);
+double gen_size_scale(struct gen *g, uint64_t t);
+uint64_t gen_jitter(struct gen *g);
+uint32_t gen_host_index(struct gen *g, const struct gen_host *h);
+
+const uint8_t *gen_block(struct gen *g, int kind);   /* GEN_BLOCK + 2048 bytes */
+
+/* apps.c */
+void gen_app_init(struct gen *g, struct gen_sess *s);
+int gen_app_next(struct gen *g, struct gen_sess *s, struct gen_msg *m);
+/* UDP/ICMP sessions: one datagram per call, built into buf (L4 header
+ * and payload). */
+struct gen_dgram {
+	uint32_t len;        /* L4 bytes in buf */
+	uint8_t dir, proto;
+	uint8_t last;        /* no datagram follows */
+	uint8_t to_agg;      /* count into s->agg, not into the session */
+	uint64_t gap_ns;     /* to the next datagram */
+};
+void gen_dgram(struct gen *g, struct gen_sess *s, uint8_t *buf, struct gen_dgram *d);
+
+/* payload bytes of a TCP message, [off, off+len) */
+void gen_msg_bytes(struct gen *g, const struct gen_sess *s, const struct gen_msg *m,
+		   uint32_t off, uint32_t len, uint8_t *dst);
+
+#endif
