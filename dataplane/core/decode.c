@@ -415,10 +415,11 @@ static enum weir_decode_err decode_ipv4(const uint8_t *data, uint32_t caplen,
 	const uint8_t *ip = data + off;
 	uint32_t avail = caplen - off;
 
-	if (unlikely(avail < 20))
-		return WEIR_DEC_TRUNC_L3;
-	if (unlikely((ip[0] >> 4) != 4))
-		return WEIR_DEC_BAD_IP_VERSION;
+	/* version first: IPv6 on an IPv4-only link is a version problem
+	 * whatever its length */
+	if (unlikely(avail < 20 || (ip[0] >> 4) != 4))
+		return avail && (ip[0] >> 4) != 4 ? WEIR_DEC_BAD_IP_VERSION
+						  : WEIR_DEC_TRUNC_L3;
 	uint32_t hl = (uint32_t)(ip[0] & 0x0f) * 4;
 	if (unlikely(hl < 20))
 		return WEIR_DEC_BAD_IHL;
@@ -474,10 +475,11 @@ static enum weir_decode_err decode_ipv6(const uint8_t *data, uint32_t caplen,
 {
 	const uint8_t *ip = data + off;
 
-	if (unlikely(caplen - off < 40))
-		return WEIR_DEC_TRUNC_L3;
-	if (unlikely((ip[0] >> 4) != 6))
-		return WEIR_DEC_BAD_IP_VERSION;
+	uint32_t avail = caplen - off;
+
+	if (unlikely(avail < 40 || (ip[0] >> 4) != 6))
+		return avail && (ip[0] >> 4) != 6 ? WEIR_DEC_BAD_IP_VERSION
+						  : WEIR_DEC_TRUNC_L3;
 
 	uint32_t wire_rem = wire - off;
 	uint32_t ip_len = rd16(ip + 4);
@@ -500,7 +502,6 @@ static enum weir_decode_err decode_ipv6(const uint8_t *data, uint32_t caplen,
 		case 0:   /* hop-by-hop */
 		case 43:  /* routing */
 		case 60:  /* destination options */
-		case 135: /* mobility */
 		case 139: /* HIP */
 		case 140: /* shim6 */
 		case 253: case 254: /* experimental, RFC 3692 format */
@@ -549,7 +550,9 @@ static enum weir_decode_err decode_ipv6(const uint8_t *data, uint32_t caplen,
 				break;  /* fragment data follows, not headers */
 			continue;
 		}
-		default:  /* upper layer, ESP (50) or no next header (59) */
+		default:  /* upper layer, ESP (50), no next header (59), and the
+			   * mobility header (135), which RFC 6275 makes the
+			   * last header (Zeek stops there too) */
 			break;
 		}
 		break;
@@ -731,8 +734,12 @@ static enum weir_decode_err decode_ppp(const uint8_t *data, uint32_t caplen,
 	uint32_t off = 0;
 	uint16_t proto;
 
-	if (caplen >= 2 && data[0] == 0xff && data[1] == 0x03)
-		off = 2;
+	if (caplen >= 1 && data[0] == 0xff) {   /* HDLC all-stations address */
+		if (unlikely(caplen < 2))
+			return WEIR_DEC_TRUNC_L2;
+		if (data[1] == 0x03)
+			off = 2;
+	}
 	if (unlikely(off >= caplen))
 		return WEIR_DEC_TRUNC_L2;
 	if (data[off] & 1) {
