@@ -39,6 +39,9 @@ enum {
 #define FD_ACT      0x04  /* an interval was filed as "active" */
 #define FD_IDLE     0x08  /* an interval was filed as "idle" */
 
+/* Flow bits (weir_feat.fflags). */
+#define FF_SYNACK_FIRST 0x01  /* the first packet was a SYN/ACK */
+
 /* Protocol classes (weir_feat.proto_class). */
 enum { FC_TCP = 0, FC_UDP, FC_ICMP, FC_ICMP6, FC_ARP, FC_OTHER };
 
@@ -71,12 +74,16 @@ void weir_feat_init(struct weir_feat *f, const struct weir_pkt *pkt, int side)
 	memset(f, 0, sizeof(*f));
 	f->proto_class = (uint8_t)class_of(pkt);
 	f->src_side = (uint8_t)side;
-	/* Argus makes the receiver of a SYN/ACK the source when the SYN/ACK
-	 * is the first packet it sees: the SYN was missed, the roles are
-	 * still plain. Any other first packet's sender is the source. */
+	/* When the first packet is a SYN/ACK the SYN was missed but the roles
+	 * are plain: its receiver is the client, and Argus reports it as the
+	 * source once it has sent something (a lone SYN/ACK stays the
+	 * sender's, see finalize). Any other first packet's sender is the
+	 * source. */
 	if (has_tcp_header(pkt) &&
-	    (pkt->tcp_flags & (TH_SYN | TH_ACK | TH_RST)) == (TH_SYN | TH_ACK))
+	    (pkt->tcp_flags & (TH_SYN | TH_ACK | TH_RST)) == (TH_SYN | TH_ACK)) {
 		f->src_side = (uint8_t)!side;
+		f->fflags |= FF_SYNACK_FIRST;
+	}
 	if (f->proto_class == FC_ICMP || f->proto_class == FC_ICMP6) {
 		f->icmp_type = pkt->icmp_type;
 		f->icmp_code = pkt->icmp_code;
@@ -509,12 +516,15 @@ static void timing_of(const struct weir_feat_dir *x, double *intpkt, double *jit
 void weir_feat_finalize(const struct weir_feat *f, unsigned proto,
 			struct weir_record *rec, int *src_side)
 {
-	const struct weir_feat_dir *s = &f->dir[f->src_side & 1];
-	const struct weir_feat_dir *d = &f->dir[!(f->src_side & 1)];
+	int ss = f->src_side & 1;
+	if ((f->fflags & FF_SYNACK_FIRST) && !f->dir[ss].pkts)
+		ss = !ss; /* a SYN/ACK nobody answered: Argus keeps its sender */
+	const struct weir_feat_dir *s = &f->dir[ss];
+	const struct weir_feat_dir *d = &f->dir[!ss];
 	uint64_t first = s->first_ns, last = s->last_ns;
 	(void)proto;
 
-	*src_side = f->src_side & 1;
+	*src_side = ss;
 	if (d->first_ns && (!first || d->first_ns < first))
 		first = d->first_ns;
 	if (d->last_ns > last)

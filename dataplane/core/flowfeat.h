@@ -46,7 +46,8 @@ struct weir_feat {
 	uint8_t tcp_status;      /* FS_* in flowfeat.c: Argus status bits */
 	uint8_t icmp_type, icmp_code; /* first ICMP type/code: ICMP state */
 	uint8_t proto_class;     /* FC_* in flowfeat.c, set at init */
-	uint8_t pad[2];
+	uint8_t fflags;          /* FF_* in flowfeat.c */
+	uint8_t pad;
 };
 
 /* First packet of a flow. `side` is the key side the packet came from. */

@@ -1,0 +1,492 @@
+/* argus_compare: the Argus oracle's judge. Reads a manifest of captures,
+ * each with ra's CSV (Argus 3.0.8) and our `weirctl extract -x` CSV, matches
+ * flows and prints a per-feature match table.
+ *
+ *   argus_compare MANIFEST
+ *
+ * MANIFEST: one capture per line, tab separated:
+ *   name  argus.csv  weir.csv  exceptions
+ * where exceptions is "-" or a comma list of features not asserted for that
+ * capture (they are still compared and reported, in their own column); the
+ * reason is written beside the capture in argus_captures.txt.
+ *
+ * Acceptance (exit 0): every IP/ARP flow Argus reports is found; the exact
+ * features equal and the toleranced ones within 1% (or 1 us) on every
+ * compared flow; the "95%" features equal on at least 95% of flows.
+ * See doc/features.md for the rules and the current table.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "record.h"
+#include "record_io.h"
+#include "decode.h"
+
+enum kind { K_EXACT, K_TOL, K_P95 };
+enum unit { U_COUNT, U_SEC, U_MS, U_RATE, U_MEANSZ };
+
+enum feat {
+	F_SPKTS, F_DPKTS, F_SBYTES, F_DBYTES, F_STTL, F_DTTL, F_STATE,
+	F_STCPB, F_DTCPB,
+	F_DUR, F_SLOAD, F_DLOAD, F_SMEANSZ, F_DMEANSZ, F_SINTPKT, F_DINTPKT,
+	F_SYNACK, F_ACKDAT, F_TCPRTT,
+	F_SLOSS, F_DLOSS, F_SWIN, F_DWIN, F_SJIT, F_DJIT,
+	F_MAX
+};
+
+static const struct {
+	const char *name;   /* our column name (as in exceptions) */
+	enum kind kind;
+	enum unit unit;
+	int tcp_only;
+} feats[F_MAX] = {
+	[F_SPKTS] = { "Spkts", K_EXACT, U_COUNT, 0 },
+	[F_DPKTS] = { "Dpkts", K_EXACT, U_COUNT, 0 },
+	[F_SBYTES] = { "sbytes", K_EXACT, U_COUNT, 0 },
+	[F_DBYTES] = { "dbytes", K_EXACT, U_COUNT, 0 },
+	[F_STTL] = { "sttl", K_EXACT, U_COUNT, 0 },
+	[F_DTTL] = { "dttl", K_EXACT, U_COUNT, 0 },
+	[F_STATE] = { "state", K_EXACT, U_COUNT, 0 },
+	[F_STCPB] = { "stcpb", K_EXACT, U_COUNT, 1 },
+	[F_DTCPB] = { "dtcpb", K_EXACT, U_COUNT, 1 },
+	[F_DUR] = { "dur", K_TOL, U_SEC, 0 },
+	[F_SLOAD] = { "Sload", K_TOL, U_RATE, 0 },
+	[F_DLOAD] = { "Dload", K_TOL, U_RATE, 0 },
+	[F_SMEANSZ] = { "smeansz", K_TOL, U_MEANSZ, 0 },
+	[F_DMEANSZ] = { "dmeansz", K_TOL, U_MEANSZ, 0 },
+	[F_SINTPKT] = { "Sintpkt", K_TOL, U_MS, 0 },
+	[F_DINTPKT] = { "Dintpkt", K_TOL, U_MS, 0 },
+	[F_SYNACK] = { "synack", K_TOL, U_SEC, 1 },
+	[F_ACKDAT] = { "ackdat", K_TOL, U_SEC, 1 },
+	[F_TCPRTT] = { "tcprtt", K_TOL, U_SEC, 1 },
+	[F_SLOSS] = { "sloss", K_P95, U_COUNT, 1 },
+	[F_DLOSS] = { "dloss", K_P95, U_COUNT, 1 },
+	[F_SWIN] = { "swin", K_P95, U_COUNT, 1 },
+	[F_DWIN] = { "dwin", K_P95, U_COUNT, 1 },
+	[F_SJIT] = { "Sjit", K_P95, U_MS, 0 },
+	[F_DJIT] = { "Djit", K_P95, U_MS, 0 },
+};
+
+/* One Argus flow as ra printed it. */
+struct aflow {
+	uint8_t saddr[16], daddr[16];
+	unsigned sport, dport, proto;
+	int state;              /* enum weir_state, -1 if ra's name is not ours */
+	char state_name[12];
+	double stime, v[F_MAX];
+};
+
+struct stats {
+	unsigned long compared[F_MAX], matched[F_MAX];
+	unsigned long exc_compared[F_MAX], exc_matched[F_MAX];
+	unsigned long flows, found, missing, direction_ok, direction_cmp;
+	unsigned long skipped_nonip, weir_extra;
+};
+
+static unsigned long printed;
+#define MAX_PRINT 400
+
+static void die(const char *fmt, const char *a, const char *b)
+{
+	fprintf(stderr, "argus_compare: ");
+	fprintf(stderr, fmt, a, b);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+/* ---- ra CSV -------------------------------------------------------------- */
+
+static const char *const ra_cols[] = {
+	"StartTime", "SrcAddr", "Sport", "DstAddr", "Dport", "Proto", "State",
+	"Dur", "SrcPkts", "DstPkts", "SrcBytes", "DstBytes", "sTtl", "dTtl",
+	"SrcLoss", "DstLoss", "SrcLoad", "DstLoad", "SrcWin", "DstWin",
+	"SrcTCPBase", "DstTCPBase", "sMeanPktSz", "dMeanPktSz", "SrcJitter",
+	"DstJitter", "SIntPkt", "DIntPkt", "TcpRtt", "SynAck", "AckDat",
+};
+enum {
+	RA_STIME, RA_SADDR, RA_SPORT, RA_DADDR, RA_DPORT, RA_PROTO, RA_STATE,
+	RA_DUR, RA_SPKTS, RA_DPKTS, RA_SBYTES, RA_DBYTES, RA_STTL, RA_DTTL,
+	RA_SLOSS, RA_DLOSS, RA_SLOAD, RA_DLOAD, RA_SWIN, RA_DWIN, RA_STCPB,
+	RA_DTCPB, RA_SMEANSZ, RA_DMEANSZ, RA_SJIT, RA_DJIT, RA_SINTPKT,
+	RA_DINTPKT, RA_TCPRTT, RA_SYNACK, RA_ACKDAT, RA_NCOLS
+};
+/* ra column -> feature + 1 (0: not a compared feature) */
+static const int ra_feat[RA_NCOLS] = {
+	[RA_DUR] = F_DUR + 1, [RA_SPKTS] = F_SPKTS + 1, [RA_DPKTS] = F_DPKTS + 1,
+	[RA_SBYTES] = F_SBYTES + 1, [RA_DBYTES] = F_DBYTES + 1, [RA_STTL] = F_STTL + 1,
+	[RA_DTTL] = F_DTTL + 1, [RA_SLOSS] = F_SLOSS + 1, [RA_DLOSS] = F_DLOSS + 1,
+	[RA_SLOAD] = F_SLOAD + 1, [RA_DLOAD] = F_DLOAD + 1, [RA_SWIN] = F_SWIN + 1,
+	[RA_DWIN] = F_DWIN + 1, [RA_STCPB] = F_STCPB + 1, [RA_DTCPB] = F_DTCPB + 1,
+	[RA_SMEANSZ] = F_SMEANSZ + 1, [RA_DMEANSZ] = F_DMEANSZ + 1, [RA_SJIT] = F_SJIT + 1,
+	[RA_DJIT] = F_DJIT + 1, [RA_SINTPKT] = F_SINTPKT + 1, [RA_DINTPKT] = F_DINTPKT + 1,
+	[RA_TCPRTT] = F_TCPRTT + 1, [RA_SYNACK] = F_SYNACK + 1, [RA_ACKDAT] = F_ACKDAT + 1,
+};
+
+static int split_csv(char *line, char **f, int max)
+{
+	int n = 0;
+	f[n++] = line;
+	for (char *p = line; *p && n < max; p++)
+		if (*p == ',') {
+			*p = 0;
+			f[n++] = p + 1;
+		}
+	return n;
+}
+
+static void chomp(char *s)
+{
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+		s[--n] = 0;
+}
+
+static int parse_addr(const char *s, uint8_t *a)
+{
+	memset(a, 0, 16);
+	if (inet_pton(AF_INET, s, a) == 1)
+		return 4;
+	if (inet_pton(AF_INET6, s, a) == 1)
+		return 6;
+	return 0;
+}
+
+/* Returns the flows read; non-IP records (llc, man, ...) are counted in
+ * *nonip and left out. */
+static size_t read_argus(const char *path, struct aflow **out, unsigned long *nonip)
+{
+	FILE *fp = fopen(path, "r");
+	char line[4096], *f[64];
+	int idx[RA_NCOLS];
+	size_t n = 0, cap = 0;
+	struct aflow *v = NULL;
+
+	if (!fp)
+		die("%s: %s", path, strerror(errno));
+	if (!fgets(line, sizeof(line), fp))
+		die("%s: %s", path, "empty (no ra header)");
+	chomp(line);
+	int nf = split_csv(line, f, 64);
+	for (int c = 0; c < RA_NCOLS; c++) {
+		idx[c] = -1;
+		for (int i = 0; i < nf; i++)
+			if (strcmp(f[i], ra_cols[c]) == 0)
+				idx[c] = i;
+		if (idx[c] < 0)
+			die("%s: ra column %s missing", path, ra_cols[c]);
+	}
+	while (fgets(line, sizeof(line), fp)) {
+		chomp(line);
+		if (!*line)
+			continue;
+		nf = split_csv(line, f, 64);
+		if (nf < RA_NCOLS)
+			die("%s: short line: %s", path, line);
+		struct aflow a;
+		memset(&a, 0, sizeof(a));
+		int pr = weir_proto_parse(f[idx[RA_PROTO]]);
+		if (pr < 0 || !parse_addr(f[idx[RA_SADDR]], a.saddr) ||
+		    !parse_addr(f[idx[RA_DADDR]], a.daddr)) {
+			(*nonip)++;
+			continue;
+		}
+		a.proto = (unsigned)pr;
+		a.sport = (unsigned)strtoul(f[idx[RA_SPORT]], NULL, 0);
+		a.dport = (unsigned)strtoul(f[idx[RA_DPORT]], NULL, 0);
+		snprintf(a.state_name, sizeof(a.state_name), "%s", f[idx[RA_STATE]]);
+		a.state = weir_state_parse(a.state_name);
+		a.stime = strtod(f[idx[RA_STIME]], NULL);
+		for (int c = 0; c < RA_NCOLS; c++)
+			if (ra_feat[c])
+				a.v[ra_feat[c] - 1] = strtod(f[idx[c]], NULL); /* "" -> 0 */
+		a.v[F_STATE] = a.state;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			v = realloc(v, cap * sizeof(*v));
+			if (!v)
+				die("%s: %s", path, "out of memory");
+		}
+		v[n++] = a;
+	}
+	fclose(fp);
+	*out = v;
+	return n;
+}
+
+/* ---- ours ------------------------------------------------------------------ */
+
+static size_t read_weir(const char *path, struct weir_record **out)
+{
+	char err[512];
+	struct weir_flowfile *ff = weir_flowfile_open(path, err, sizeof(err));
+	size_t n = 0, cap = 0;
+	struct weir_record *v = NULL, r;
+	int rc;
+
+	if (!ff)
+		die("%s%s", err, "");
+	while ((rc = weir_flowfile_next(ff, &r, err, sizeof(err))) == 1) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			v = realloc(v, cap * sizeof(*v));
+			if (!v)
+				die("%s: %s", path, "out of memory");
+		}
+		v[n++] = r;
+	}
+	if (rc < 0)
+		die("%s%s", err, "");
+	weir_flowfile_close(ff);
+	*out = v;
+	return n;
+}
+
+static double weir_value(const struct weir_record *r, enum feat f, int swap)
+{
+#define SD(s, d) (swap ? (double)(d) : (double)(s))
+	switch (f) {
+	case F_SPKTS: return SD(r->spkts, r->dpkts);
+	case F_DPKTS: return SD(r->dpkts, r->spkts);
+	case F_SBYTES: return SD(r->sbytes, r->dbytes);
+	case F_DBYTES: return SD(r->dbytes, r->sbytes);
+	case F_STTL: return SD(r->sttl, r->dttl);
+	case F_DTTL: return SD(r->dttl, r->sttl);
+	case F_STATE: return r->state;
+	case F_STCPB: return SD(r->stcpb, r->dtcpb);
+	case F_DTCPB: return SD(r->dtcpb, r->stcpb);
+	case F_DUR: return r->dur;
+	case F_SLOAD: return SD(r->sload, r->dload);
+	case F_DLOAD: return SD(r->dload, r->sload);
+	case F_SMEANSZ: return SD(r->smeansz, r->dmeansz);
+	case F_DMEANSZ: return SD(r->dmeansz, r->smeansz);
+	case F_SINTPKT: return SD(r->sintpkt, r->dintpkt);
+	case F_DINTPKT: return SD(r->dintpkt, r->sintpkt);
+	case F_SYNACK: return r->synack;
+	case F_ACKDAT: return r->ackdat;
+	case F_TCPRTT: return r->tcprtt;
+	case F_SLOSS: return SD(r->sloss, r->dloss);
+	case F_DLOSS: return SD(r->dloss, r->sloss);
+	case F_SWIN: return SD(r->swin, r->dwin);
+	case F_DWIN: return SD(r->dwin, r->swin);
+	case F_SJIT: return SD(r->sjit, r->djit);
+	case F_DJIT: return SD(r->djit, r->sjit);
+	default: return NAN;
+	}
+#undef SD
+}
+
+/* Equal under the feature's rule. Argus prints 6 decimals of a float, so
+ * "equal" for a real number is "within 1% or 1 us". Our meansz is UNSW's
+ * integer: it must equal the integer part of ra's value. */
+static int agrees(enum feat f, double a, double w)
+{
+	switch (feats[f].unit) {
+	case U_COUNT:
+		return a == w;
+	case U_MEANSZ:
+		return floor(a + 1e-6) == w || fabs(a - w) <= 0.01 * fabs(a);
+	case U_SEC:
+		return fabs(a - w) <= fmax(0.01 * fabs(a), 1e-6);
+	case U_MS:
+		return fabs(a - w) <= fmax(0.01 * fabs(a), 1e-3);
+	case U_RATE:
+		return fabs(a - w) <= fmax(0.01 * fabs(a), 1e-3);
+	}
+	return 0;
+}
+
+static int same_addr(const uint8_t *a, const uint8_t *b)
+{
+	return memcmp(a, b, 16) == 0;
+}
+
+static int is_icmp_like(unsigned proto)
+{
+	return proto == 1 || proto == 58 || proto == WEIR_PROTO_ARP;
+}
+
+/* Does record r carry flow a's endpoints? 1: same direction, 2: reversed,
+ * 0: no. ICMP and ARP match on addresses (their "ports" are conventions). */
+static int endpoints(const struct aflow *a, const struct weir_record *r, int loose)
+{
+	if (r->proto != a->proto)
+		return 0;
+	int fwd = same_addr(a->saddr, r->srcip) && same_addr(a->daddr, r->dstip);
+	int rev = same_addr(a->saddr, r->dstip) && same_addr(a->daddr, r->srcip);
+	if (!loose) {
+		fwd = fwd && a->sport == r->sport && a->dport == r->dsport;
+		rev = rev && a->sport == r->dsport && a->dport == r->sport;
+	}
+	return fwd ? 1 : rev ? 2 : 0;
+}
+
+static void fmt_addr(const uint8_t *a, char *buf, size_t len)
+{
+	static const uint8_t zero12[12];
+	if (memcmp(a + 4, zero12, 12) == 0)
+		inet_ntop(AF_INET, a, buf, (socklen_t)len);
+	else
+		inet_ntop(AF_INET6, a, buf, (socklen_t)len);
+}
+
+static void flow_label(const struct aflow *a, char *buf, size_t len)
+{
+	char s[64], d[64];
+	fmt_addr(a->saddr, s, sizeof(s));
+	fmt_addr(a->daddr, d, sizeof(d));
+	snprintf(buf, len, "%s %s:%u > %s:%u @%.6f", weir_proto_name(a->proto),
+		 s, a->sport, d, a->dport, a->stime);
+}
+
+static int excepted(const char *exc, enum feat f)
+{
+	if (!exc || strcmp(exc, "-") == 0)
+		return 0;
+	size_t n = strlen(feats[f].name);
+	for (const char *p = exc; (p = strstr(p, feats[f].name)) != NULL; p += n)
+		if ((p == exc || p[-1] == ',') && (p[n] == 0 || p[n] == ','))
+			return 1;
+	return 0;
+}
+
+static void compare_capture(const char *name, const char *apath,
+			    const char *wpath, const char *exc, struct stats *st)
+{
+	struct aflow *af = NULL;
+	struct weir_record *wr = NULL;
+	size_t na = read_argus(apath, &af, &st->skipped_nonip);
+	size_t nw = read_weir(wpath, &wr);
+	char *used = calloc(nw ? nw : 1, 1);
+	char label[256];
+
+	for (size_t i = 0; i < na; i++) {
+		const struct aflow *a = &af[i];
+		long best = -1;
+		int dir = 0;
+		double bestdt = 1e300;
+		st->flows++;
+		for (int loose = 0; loose < 2 && best < 0; loose++) {
+			if (loose && !is_icmp_like(a->proto))
+				break;
+			for (size_t j = 0; j < nw; j++) {
+				int d;
+				if (used[j] || !(d = endpoints(a, &wr[j], loose)))
+					continue;
+				double dt = fabs((double)wr[j].stime_ns * 1e-9 - a->stime);
+				if (dt < bestdt && dt <= 1.0) {
+					bestdt = dt;
+					best = (long)j;
+					dir = d;
+				}
+			}
+		}
+		flow_label(a, label, sizeof(label));
+		if (best < 0) {
+			st->missing++;
+			if (printed++ < MAX_PRINT)
+				printf("  MISSING  %s: %s (argus %s, %.0f/%.0f pkts)\n", name,
+				       label, a->state_name, a->v[F_SPKTS], a->v[F_DPKTS]);
+			continue;
+		}
+		used[best] = 1;
+		st->found++;
+		const struct weir_record *r = &wr[best];
+		int swap = dir == 2;
+		/* A flow whose two sides are one endpoint has no direction. */
+		if (!(same_addr(a->saddr, a->daddr) && a->sport == a->dport)) {
+			st->direction_cmp++;
+			if (!swap)
+				st->direction_ok++;
+			else if (printed++ < MAX_PRINT)
+				printf("  DIR      %s: %s: argus src is our dst\n", name, label);
+		}
+		for (int f = 0; f < F_MAX; f++) {
+			if (feats[f].tcp_only && a->proto != 6)
+				continue;
+			if (f == F_STATE && a->state < 0)
+				continue; /* ra's ICMPv6 names: see doc/features.md */
+			double w = weir_value(r, (enum feat)f, swap);
+			int ok = agrees((enum feat)f, a->v[f], w);
+			int ex = excepted(exc, (enum feat)f);
+			if (ex) {
+				st->exc_compared[f]++;
+				st->exc_matched[f] += ok;
+			} else {
+				st->compared[f]++;
+				st->matched[f] += ok;
+			}
+			if (!ok && printed++ < MAX_PRINT) {
+				if (f == F_STATE)
+					printf("  %-8s %s: %s: argus %s, weir %s%s\n", feats[f].name,
+					       name, label, a->state_name, weir_state_name(r->state),
+					       ex ? " (excepted)" : "");
+				else
+					printf("  %-8s %s: %s: argus %.6f, weir %.6f%s\n",
+					       feats[f].name, name, label, a->v[f], w,
+					       ex ? " (excepted)" : "");
+			}
+		}
+	}
+	for (size_t j = 0; j < nw; j++)
+		st->weir_extra += !used[j];
+	free(used);
+	free(af);
+	free(wr);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: argus_compare MANIFEST\n"
+			"  MANIFEST lines: name<TAB>ra.csv<TAB>weir.csv<TAB>exceptions|-\n");
+		return 2;
+	}
+	FILE *mf = fopen(argv[1], "r");
+	if (!mf)
+		die("%s: %s", argv[1], strerror(errno));
+	struct stats st;
+	memset(&st, 0, sizeof(st));
+	char line[4096];
+	unsigned captures = 0;
+	while (fgets(line, sizeof(line), mf)) {
+		chomp(line);
+		if (!*line || *line == '#')
+			continue;
+		char *name = strtok(line, "\t"), *ap = strtok(NULL, "\t");
+		char *wp = strtok(NULL, "\t"), *ex = strtok(NULL, "\t");
+		if (!name || !ap || !wp)
+			die("%s: bad manifest line: %s", argv[1], name ? name : "");
+		compare_capture(name, ap, wp, ex, &st);
+		captures++;
+	}
+	fclose(mf);
+	if (printed > MAX_PRINT)
+		printf("  ... %lu more differences not shown\n", printed - MAX_PRINT);
+
+	int pass = st.missing == 0 && st.flows > 0;
+	printf("\nArgus oracle: %u captures, %lu Argus IP/ARP flows, %lu found, "
+	       "%lu missing; %lu non-IP Argus records left out; %lu of our flows "
+	       "unmatched\n", captures, st.flows, st.found, st.missing,
+	       st.skipped_nonip, st.weir_extra);
+	printf("\n%-9s %-6s %9s %9s %8s   %s\n", "feature", "rule", "compared",
+	       "matched", "%", "excepted (matched/compared)");
+	printf("%-9s %-6s %9lu %9lu %7.2f%%   (reported, not asserted)\n", "direction",
+	       "info", st.direction_cmp, st.direction_ok,
+	       st.direction_cmp ? 100.0 * st.direction_ok / st.direction_cmp : 100.0);
+	for (int f = 0; f < F_MAX; f++) {
+		double pct = st.compared[f] ? 100.0 * st.matched[f] / st.compared[f] : 100.0;
+		const char *rule = feats[f].kind == K_EXACT ? "equal" :
+				   feats[f].kind == K_TOL ? "1%" : ">=95%";
+		int ok = feats[f].kind == K_P95 ? pct >= 95.0 : st.matched[f] == st.compared[f];
+		printf("%-9s %-6s %9lu %9lu %7.2f%%   %lu/%lu%s\n", feats[f].name, rule,
+		       st.compared[f], st.matched[f], pct, st.exc_matched[f],
+		       st.exc_compared[f], ok ? "" : "   FAIL");
+		pass = pass && ok;
+	}
+	printf("\n%s\n", pass ? "PASS" : "FAIL");
+	return pass ? 0 : 1;
+}
