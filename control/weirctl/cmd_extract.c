@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "cmd.h"
 #include "extract.h"
 #include "labels.h"
@@ -23,7 +24,9 @@ static const char extract_usage[] =
 "  -l, --labels FILE       ground truth (generator labels CSV): adds attack_cat, Label\n"
 "  -x, --extra             add our own columns: end_reason, vlan, worker, flow_id,\n"
 "                          sbytes_ip, dbytes_ip\n"
-"      --max-flows N       flow table capacity (default 1048576)\n"
+"      --max-flows N       flow table capacity (default: from the input size,\n"
+"                          4096 to 1048576; when full the longest-idle flow is\n"
+"                          evicted and counted)\n"
 "      --ct-window N       connections in the ct_* window (default 100)\n"
 "      --tcp-timeout S     idle timeout of open TCP flows, seconds (default 300)\n"
 "      --closed-timeout S  grace after FIN/RST, seconds (default 5)\n"
@@ -113,8 +116,26 @@ static const struct option extract_opts[] = {
 struct extract_args {
 	struct weir_extract_opts opts;
 	const char *output, *labels;
-	int fmt, extra, quiet, progress;
+	int fmt, extra, quiet, progress, max_flows_set;
 };
+
+/* Without --max-flows the table is sized from the input: a flow needs at
+ * least one packet and a packet at least ~60 bytes of capture file, so
+ * small captures do not pay for zeroing a table of a million entries. */
+static uint32_t auto_max_flows(char *const *paths, int n)
+{
+	unsigned long long bytes = 0;
+	for (int i = 0; i < n; i++) {
+		struct stat sb;
+		if (stat(paths[i], &sb) == 0)
+			bytes += (unsigned long long)sb.st_size;
+	}
+	unsigned long long flows = bytes / 60 + 1;
+	uint32_t cap = 4096;
+	while (cap < flows && cap < (1u << 20))
+		cap <<= 1;
+	return cap;
+}
 
 static int parse_args(int argc, char **argv, struct extract_args *a)
 {
@@ -135,7 +156,11 @@ static int parse_args(int argc, char **argv, struct extract_args *a)
 		case 'x': a->extra = 1; break;
 		case 'q': a->quiet = 1; break;
 		case 'h': fputs(extract_usage, stdout); return -1;
-		case O_MAXFLOWS: if (parse_count("--max-flows", optarg, 1ul << 28, &ft->max_flows)) return WEIRCTL_USAGE; break;
+		case O_MAXFLOWS:
+			if (parse_count("--max-flows", optarg, 1ul << 28, &ft->max_flows))
+				return WEIRCTL_USAGE;
+			a->max_flows_set = 1;
+			break;
 		case O_CTWIN: if (parse_count("--ct-window", optarg, 100000, &a->opts.eng.ct_window)) return WEIRCTL_USAGE; break;
 		case O_TCP: if (parse_seconds("--tcp-timeout", optarg, &ft->timeout_ns[WEIR_TO_TCP])) return WEIRCTL_USAGE; break;
 		case O_CLOSED: if (parse_seconds("--closed-timeout", optarg, &ft->timeout_ns[WEIR_TO_TCP_CLOSED])) return WEIRCTL_USAGE; break;
@@ -146,6 +171,8 @@ static int parse_args(int argc, char **argv, struct extract_args *a)
 		default: fputs(extract_usage, stderr); return WEIRCTL_USAGE;
 		}
 	}
+	if (!a->max_flows_set)
+		ft->max_flows = auto_max_flows(argv + optind, argc - optind);
 	if (!a->output || optind >= argc) {
 		fprintf(stderr, "weirctl extract: %s\n", !a->output ?
 			"-o FILE is required" : "no capture given");

@@ -176,7 +176,7 @@ static void start_flow(struct weir_engine *eng, struct weir_flow *flow,
 {
 	flow->flow_id = ++eng->next_flow_id;
 	flow->first_ns = pkt->ts_ns;
-	flow->tclass = pkt->proto == 6 ? WEIR_TO_TCP : WEIR_TO_OTHER;
+	/* The flow table filed the entry by protocol (TCP or other) already. */
 	weir_feat_init(&flow->feat, pkt, side);
 	if (eng->content)
 		weir_content_init(eng->content, weir_ft_content(eng->ft, flow), pkt);
@@ -207,7 +207,7 @@ static struct weir_flow *track(struct weir_engine *eng, struct weir_pkt *pkt)
 		weir_content_update(eng->content, weir_ft_content(eng->ft, flow),
 				    pkt, side == flow->feat.src_side, pkt->ts_ns);
 	if (flow->tclass == WEIR_TO_TCP && weir_feat_tcp_closed(&flow->feat))
-		flow->tclass = WEIR_TO_TCP_CLOSED;
+		weir_ft_set_class(eng->ft, flow, WEIR_TO_TCP_CLOSED);
 	eng->st.processed++;
 	if (eng->early && !flow->early_done &&
 	    flow->feat.dir[0].pkts + flow->feat.dir[1].pkts >= eng->cfg.early_pkts)
