@@ -26,6 +26,13 @@
 
 /* weir_content_state.flags */
 #define CS_UNSEEN    0x01  /* payload was there but not captured enough to judge */
+#define CS_HTTP_SPEC 0x02  /* the HTTP parser ran before the service was named */
+#define CS_PARTIAL   0x04  /* TCP flow whose first packet had no SYN */
+
+/* Zeek's HTTP and SSL analyzers ignore "partial" connections (first packet
+ * seen without SYN): their evidence does not count there. */
+#define EV_NOT_ON_PARTIAL (WEIR_EV_HTTP_REQ | WEIR_EV_HTTP_RESP | \
+			   WEIR_EV_TLS_CHELLO | WEIR_EV_TLS_SHELLO | WEIR_EV_SSL2_HELLO)
 
 _Static_assert(sizeof(struct weir_content_state) <= 64,
 	       "content state must fit one cache line");
@@ -111,6 +118,8 @@ void weir_content_init(struct weir_content_ctx *ctx,
 	memset(cs, 0, sizeof(*cs));
 	if (pkt->proto != 6 || (pkt->family != WEIR_AF_INET && pkt->family != WEIR_AF_INET6))
 		return;
+	if (!(pkt->tcp_flags & WEIR_TH_SYN))
+		cs->flags |= CS_PARTIAL;
 	if (weir_expect_match(ctx->expect, pkt->family, pkt->src, pkt->dst,
 			      pkt->dport, pkt->ts_ns, &ctx->st) ||
 	    weir_expect_match(ctx->expect, pkt->family, pkt->dst, pkt->src,
@@ -221,6 +230,8 @@ static void scan(struct weir_content_ctx *ctx, struct weir_content_state *cs,
 		ctx->st.scan_errors++;
 		return;
 	}
+	if (cs->flags & CS_PARTIAL)
+		ev &= ~EV_NOT_ON_PARTIAL;
 	cs->evidence[d] |= (uint16_t)ev;
 
 	unsigned svc;
@@ -237,14 +248,25 @@ static void scan(struct weir_content_ctx *ctx, struct weir_content_state *cs,
 	if (svc != WEIR_SVC_NONE) {
 		cs->service = (uint8_t)svc;
 		cs->svc_from_payload = 1;
+		if (svc != WEIR_SVC_HTTP && (cs->flags & CS_HTTP_SPEC))
+			weir_http_reset(cs);
 	}
+}
+
+/* Until the service is named, a flow that may be HTTP is parsed as HTTP
+ * anyway: the request usually comes before the answer that confirms it, and
+ * there is no going back to it. What a wrong guess counted is dropped. */
+static int http_speculative(const struct weir_content_state *cs, uint16_t rport)
+{
+	return !cs->svc_from_payload && !(cs->flags & CS_PARTIAL) &&
+	       (http_port(rport) || (cs->evidence[0] & WEIR_EV_HTTP_REQ));
 }
 
 static void gap(struct weir_content_ctx *ctx, struct weir_content_state *cs,
 		int d, uint64_t n)
 {
 	ctx->st.gap_bytes += n;
-	if (cs->service == WEIR_SVC_HTTP)
+	if (cs->service == WEIR_SVC_HTTP || (cs->flags & CS_HTTP_SPEC))
 		weir_http_gap(cs, d, n, &ctx->st);
 	else if (cs->service == WEIR_SVC_FTP)
 		weir_ftp_gap(cs, d);
@@ -296,7 +318,9 @@ void weir_content_update(struct weir_content_ctx *ctx,
 	scan(ctx, cs, pkt, d, rport, data, n);
 
 	if (pkt->proto == 6 && n) {
-		if (cs->service == WEIR_SVC_HTTP) {
+		if (cs->service == WEIR_SVC_HTTP || http_speculative(cs, rport)) {
+			if (!cs->svc_from_payload)
+				cs->flags |= CS_HTTP_SPEC;
 			weir_http_parse(cs, d, data, n, &ctx->st);
 		} else if (cs->service == WEIR_SVC_FTP) {
 			struct weir_ftp_peers peers = {
@@ -345,9 +369,15 @@ void weir_content_finalize(const struct weir_content_state *cs,
 	else if (cs->flags & CS_UNSEEN)
 		svc = port_service(rec->proto, rec->dsport);
 	rec->service = (uint8_t)svc;
-	rec->trans_depth = cs->http_reqs > cs->http_resps ? cs->http_reqs : cs->http_resps;
-	rec->res_bdy_len = cs->res_bdy_len;
-	rec->ct_flw_http_mthd = cs->http_methods;
-	rec->is_ftp_login = cs->is_ftp_login;
-	rec->ct_ftp_cmd = cs->ftp_cmds;
+	/* the HTTP and FTP features belong to a flow with that service (a
+	 * speculative HTTP parse of a flow never confirmed counts nothing) */
+	if (cs->service == WEIR_SVC_HTTP && cs->svc_from_payload) {
+		rec->trans_depth = cs->http_reqs > cs->http_resps ? cs->http_reqs : cs->http_resps;
+		rec->res_bdy_len = cs->res_bdy_len;
+		rec->ct_flw_http_mthd = cs->http_methods;
+	}
+	if (cs->service == WEIR_SVC_FTP && cs->svc_from_payload) {
+		rec->is_ftp_login = cs->is_ftp_login;
+		rec->ct_ftp_cmd = cs->ftp_cmds;
+	}
 }

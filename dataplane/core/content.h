@@ -35,7 +35,7 @@ struct weir_content_state {
 	struct weir_content_dir dir[2]; /* [0] = client (flow source), [1] = server */
 	uint16_t http_reqs;       /* HTTP requests seen */
 	uint16_t http_resps;      /* HTTP final (non-1xx) responses seen */
-	uint16_t http_methods;    /* requests with a known method (ct_flw_http_mthd) */
+	uint16_t http_methods;    /* requests with a method token (ct_flw_http_mthd) */
 	uint16_t ftp_cmds;        /* FTP commands Zeek's ftp.log records (ct_ftp_cmd) */
 	uint16_t evidence[2];     /* signature hits per direction (content_sig.h) */
 	uint8_t service;          /* enum weir_service, decided so far */
@@ -43,8 +43,11 @@ struct weir_content_state {
 	uint8_t scanned[2];       /* payload packets scanned per direction */
 	uint8_t is_ftp_login;     /* successful USER+PASS logins (230 after PASS) */
 	uint8_t ftp_state;        /* FTP login progress bits */
-	uint8_t head_bits;        /* outstanding requests whose response has no body */
-	uint8_t flags;            /* WEIR_CS_* */
+	uint8_t head_bits;        /* per outstanding request (mod 8): HEAD */
+	uint8_t connect_bits;     /* ... CONNECT (a 2xx answer opens a tunnel) */
+	uint8_t v09_bits;         /* ... HTTP/0.9 request (answer = raw body to close) */
+	uint8_t resp_slot;        /* responses started (mod 256), indexes the bits */
+	uint8_t flags;            /* CS_* (content.c) */
 };
 
 /* Shared, read-only after creation: the compiled Hyperscan database. */

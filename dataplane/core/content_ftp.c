@@ -487,7 +487,10 @@ void weir_ftp_parse(struct weir_content_state *cs, int dir,
 	}
 }
 
+/* FTP segments carry whole lines, so after lost bytes the next segment most
+ * likely starts a line; Zeek's line reader resumes there too. */
 void weir_ftp_gap(struct weir_content_state *cs, int dir)
 {
-	cs->dir[dir].phase = FP_MID_LINE;
+	cs->dir[dir].phase = FP_LINE_START;
+	cs->dir[dir].flags &= (uint8_t)~FF_MULTI;
 }

@@ -16,7 +16,8 @@ enum {
 	H_PROTO,        /* "HTTP/" of a status line */
 	H_VERSION,      /* "1.1" up to the space */
 	H_CODE,         /* three status digits, in `left` */
-	H_LINE_REST,    /* rest of the start line */
+	H_LINE_REST,    /* rest of a status line */
+	H_REQ_REST,     /* rest of a request line; `aux` = progress in "HTTP/" */
 	H_HDR,          /* header name; `match` = candidate<<5 | position */
 	H_HDR_SKIP,     /* rest of an uninteresting header line */
 	H_CL_VAL,       /* Content-Length value, in `left` */
@@ -37,7 +38,9 @@ enum {
 #define HF_CHUNKED   0x02
 #define HF_NOBODY    0x04  /* response to HEAD/CONNECT, or 1xx/204/304 */
 #define HF_INTERIM   0x08  /* 1xx other than 101: not a transaction */
-#define HF_UPGRADE   0x10  /* 101 */
+#define HF_UPGRADE   0x10  /* 101, or 2xx to CONNECT: a tunnel follows */
+#define HF_TOKSTART  0x20  /* request line: at the start of a token */
+#define HF_HASVER    0x40  /* request line: an HTTP/ version token seen */
 #define HF_HAS_SEQ   0x80  /* owned by content.c: next_seq valid */
 #define HF_PARSER    0x7f
 
@@ -54,16 +57,6 @@ static const char cl_name[] = "content-length";
 static const char te_name[] = "transfer-encoding";
 static const char chunked[] = "chunked";
 
-static const char *const methods[] = {
-	"GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "CONNECT", "TRACE",
-	"PATCH", "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK",
-	"UNLOCK", "SEARCH", "REPORT", "MKACTIVITY", "CHECKOUT", "CHECKIN",
-	"UNCHECKOUT", "MERGE", "MKCALENDAR", "MKWORKSPACE", "VERSION-CONTROL",
-	"BASELINE-CONTROL", "LABEL", "UPDATE", "ACL", "BIND", "UNBIND",
-	"REBIND", "ORDERPATCH", "SUBSCRIBE", "UNSUBSCRIBE", "NOTIFY", "POLL",
-	"BCOPY", "BDELETE", "BMOVE", "BPROPFIND", "BPROPPATCH", "QUERY",
-	"RPC_IN_DATA", "RPC_OUT_DATA", "X-MS-ENUMATTS",
-};
 
 static uint32_t fnv_step(uint32_t h, uint8_t c)
 {
@@ -80,28 +73,25 @@ static uint32_t fnv_str(const char *s, size_t n)
 	return h;
 }
 
-int weir_http_known_method(const char *m, size_t n)
+/* Only the method's hash fits in the state: enough to tell the two
+ * methods whose answer is framed differently. */
+enum { M_OTHER = 0, M_HEAD, M_CONNECT };
+
+static int method_kind(uint32_t h, unsigned len)
 {
-	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
-		if (strlen(methods[i]) == n && memcmp(methods[i], m, n) == 0)
-			return 1;
-	return 0;
+	if (len == 4 && h == fnv_str("HEAD", 4))
+		return M_HEAD;
+	if (len == 7 && h == fnv_str("CONNECT", 7))
+		return M_CONNECT;
+	return M_OTHER;
 }
 
-/* Methods are matched by hash because only the hash fits in the state.
- * Known methods that collide with another token would be miscounted; the
- * unit test checks the list has no collision among its own names. */
-static int method_hash_known(uint32_t h, unsigned len, int *no_body)
+static void set_bit(uint8_t *bits, unsigned idx, int on)
 {
-	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
-		size_t l = strlen(methods[i]);
-		if (l == len && fnv_str(methods[i], l) == h) {
-			*no_body = (i == 2 || i == 6); /* HEAD, CONNECT */
-			return 1;
-		}
-	}
-	*no_body = 0;
-	return 0;
+	if (on)
+		*bits |= (uint8_t)(1u << idx);
+	else
+		*bits &= (uint8_t)~(1u << idx);
 }
 
 static int is_tchar(uint8_t c)
@@ -143,8 +133,11 @@ static void end_headers(struct weir_content_state *cs, int dir)
 		}
 		if (cs->http_resps < UINT16_MAX)
 			cs->http_resps++;
+		cs->resp_slot++;
 		if (f & HF_UPGRADE) {
+			/* what follows is another protocol, both ways */
 			d->phase = H_TUNNEL;
+			cs->dir[0].phase = H_TUNNEL;
 			return;
 		}
 		if (f & HF_NOBODY) {
@@ -199,29 +192,36 @@ void weir_http_parse(struct weir_content_state *cs, int dir,
 			if (dir == 0) {
 				d->phase = H_METHOD;
 				d->left = FNV_INIT;
+			} else if (cs->v09_bits & (1u << (cs->resp_slot & 7))) {
+				/* the answer to an HTTP/0.9 request has no status
+				 * line: all of it is body, up to the close (Zeek) */
+				cs->resp_slot++;
+				d->phase = H_BODY_CLOSE;
 			} else {
 				d->phase = H_PROTO;
 			}
 			break;          /* reprocess c in the new phase */
 		case H_METHOD:
 			if (c == ' ') {
-				int no_body = 0;
 				if (d->match == 0) {
 					d->phase = H_BAD;
 					st->http_desync++;
 					break;
 				}
+				/* any method token counts, as any method Zeek
+				 * parses goes into http.log's method column */
 				unsigned idx = cs->http_reqs & 7;
-				if (method_hash_known((uint32_t)d->left, d->match, &no_body) &&
-				    cs->http_methods < UINT16_MAX)
+				int kind = method_kind((uint32_t)d->left, d->match);
+				if (cs->http_methods < UINT16_MAX)
 					cs->http_methods++;
 				if (cs->http_reqs < UINT16_MAX)
 					cs->http_reqs++;
-				if (no_body)
-					cs->head_bits |= (uint8_t)(1u << idx);
-				else
-					cs->head_bits &= (uint8_t)~(1u << idx);
-				d->phase = H_LINE_REST;
+				set_bit(&cs->head_bits, idx, kind == M_HEAD);
+				set_bit(&cs->connect_bits, idx, kind == M_CONNECT);
+				set_bit(&cs->v09_bits, idx, 0);
+				d->phase = H_REQ_REST;
+				d->flags |= HF_TOKSTART;
+				d->aux = 0;
 				i++;
 				break;
 			}
@@ -233,6 +233,34 @@ void weir_http_parse(struct weir_content_state *cs, int dir,
 			d->left = fnv_step((uint32_t)d->left, c);
 			d->match++;
 			i++;
+			break;
+		case H_REQ_REST:
+			i++;
+			if (c == '\n') {
+				if (!(d->flags & HF_HASVER)) {
+					/* HTTP/0.9: no headers, and the answer is
+					 * raw body */
+					set_bit(&cs->v09_bits, (cs->http_reqs - 1u) & 7, 1);
+					d->phase = H_START;
+				} else {
+					d->left = 0;
+					start_headers(d);
+				}
+				break;
+			}
+			if (c == ' ' || c == '\t') {
+				d->flags |= HF_TOKSTART;
+				d->aux = 0;
+				break;
+			}
+			if (d->aux < 5 && (d->flags & HF_TOKSTART || d->aux > 0) &&
+			    c == (uint8_t)"HTTP/"[d->aux]) {
+				if (++d->aux == 5)
+					d->flags |= HF_HASVER;
+			} else {
+				d->aux = 0;
+			}
+			d->flags &= (uint8_t)~HF_TOKSTART;
 			break;
 		case H_PROTO:
 			if (c != (uint8_t)"HTTP/"[d->match]) {
@@ -268,7 +296,7 @@ void weir_http_parse(struct weir_content_state *cs, int dir,
 			i++;
 			if (++d->match == 3) {
 				unsigned code = (unsigned)d->left;
-				unsigned idx = cs->http_resps & 7;
+				unsigned idx = cs->resp_slot & 7;
 				if (code == 101)
 					d->flags |= HF_UPGRADE;
 				else if (code < 200)
@@ -276,6 +304,9 @@ void weir_http_parse(struct weir_content_state *cs, int dir,
 				if (code == 204 || code == 304 ||
 				    (cs->head_bits & (1u << idx)))
 					d->flags |= HF_NOBODY;
+				if (code >= 200 && code < 300 &&
+				    (cs->connect_bits & (1u << idx)))
+					d->flags |= HF_UPGRADE;
 				d->phase = H_LINE_REST;
 			}
 			break;
@@ -447,6 +478,22 @@ void weir_http_parse(struct weir_content_state *cs, int dir,
 			return;
 		}
 	}
+}
+
+void weir_http_reset(struct weir_content_state *cs)
+{
+	for (int d = 0; d < 2; d++) {
+		struct weir_content_dir *x = &cs->dir[d];
+		x->left = 0;
+		x->phase = H_START;
+		x->match = 0;
+		x->aux = 0;
+		x->flags &= (uint8_t)~HF_PARSER;
+	}
+	cs->http_reqs = cs->http_resps = cs->http_methods = 0;
+	cs->res_bdy_len = 0;
+	cs->head_bits = cs->connect_bits = cs->v09_bits = 0;
+	cs->resp_slot = 0;
 }
 
 void weir_http_gap(struct weir_content_state *cs, int dir, uint64_t n,

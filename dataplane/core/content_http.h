@@ -18,7 +18,8 @@ void weir_http_parse(struct weir_content_state *cs, int dir,
 void weir_http_gap(struct weir_content_state *cs, int dir, uint64_t n,
 		   struct weir_content_stats *st);
 
-/* Is `m` (length `n`) one of the request methods ct_flw_http_mthd counts? */
-int weir_http_known_method(const char *m, size_t n);
+/* Forget what a speculative parse counted (the flow turned out not to be
+ * HTTP); keeps the sequence tracking. */
+void weir_http_reset(struct weir_content_state *cs);
 
 #endif

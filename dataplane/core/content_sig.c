@@ -28,9 +28,10 @@ struct sig_pat {
 /* `\s` is space/tab/CR/LF/FF/VT, as Zeek's [[:space:]]. Case-insensitive
  * where the protocol (or Zeek's signature) is. */
 static const struct sig_pat pats[] = {
-	/* request line: method token, target, version (Zeek's HTTP analyzer
-	 * confirms on a request line it can parse) */
-	{ "^\\s*[A-Za-z][A-Za-z_-]{1,19} [^ \\r\\n]+ HTTP/[0-9]\\.[0-9][ \\t]*\\r?\\n",
+	/* request line: method token, then a target and the version, or a
+	 * target that is a path, '*' or an absolute URI (HTTP/0.9 lines), or
+	 * straight the version, as Zeek's request-line parser takes them */
+	{ "^\\s*[A-Za-z][A-Za-z0-9_.-]{0,23} +([^\\r\\n]* HTTP/[0-9]|/|\\*|[A-Za-z][A-Za-z0-9+.-]*://|HTTP/[0-9])[^\\r\\n]*\\r?\\n",
 	  0, WEIR_EV_HTTP_REQ },
 	{ "^HTTP/[0-9]\\.[0-9] [0-9]{3}", 0, WEIR_EV_HTTP_RESP },
 	{ "^\\s*220[ -]", 0, WEIR_EV_220 },

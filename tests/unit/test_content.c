@@ -86,7 +86,10 @@ static void sendn(struct conn *c, int dir, const void *data, uint32_t len)
 {
 	struct weir_pkt p = mkpkt(c, dir, c->seq[dir], data, len, len);
 	if (!c->started) {
-		weir_content_init(ctx, &c->cs, &p);
+		/* a TCP flow seen from its SYN (else it is "partial") */
+		struct weir_pkt syn = mkpkt(c, 0, c->seq[0] - 1, NULL, 0, 0);
+		syn.tcp_flags = WEIR_TH_SYN;
+		weir_content_init(ctx, &c->cs, &syn);
 		c->started = 1;
 	}
 	c->ts += 1000000;
@@ -131,23 +134,90 @@ START_TEST(bad_expect_size_is_refused)
 }
 END_TEST
 
-START_TEST(known_methods_do_not_collide)
+START_TEST(any_method_token_counts)
 {
-	/* methods are recognised by a 32-bit hash in the flow state */
-	static const char *m[] = { "GET", "POST", "HEAD", "PUT", "DELETE",
-		"OPTIONS", "CONNECT", "TRACE", "PATCH", "PROPFIND", "MKCOL",
-		"FOO", "get", "GETX" };
+	/* Zeek logs any method token it parses; a token with other bytes, or
+	 * not followed by a space, is not a request */
+	static const struct { const char *line; unsigned methods; } m[] = {
+		{ "GET / HTTP/1.1", 1 }, { "PROPFIND /d HTTP/1.1", 1 },
+		{ "CCM_POST / HTTP/1.1", 1 }, { "get / HTTP/1.0", 1 },
+		{ "OPTIONS HTTP/1.1", 1 }, { "OPTIONSHTTP/1.1", 0 },
+		{ "CCM_POST/ HTTP/1.1", 0 }, { "\xc3\x83 / HTTP/1.1", 0 },
+	};
 	for (unsigned i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
 		struct conn c;
-		char req[64];
+		char req[96];
 		conn_init(&c, 6, "10.0.0.1", 40000, "10.0.0.2", 80);
-		snprintf(req, sizeof(req), "%s / HTTP/1.1\r\nHost: a\r\n\r\n", m[i]);
+		snprintf(req, sizeof(req), "%s\r\nHost: a\r\n\r\n", m[i].line);
 		sends(&c, 0, req);
+		sends(&c, 1, "HTTP/1.1 400 Bad\r\nContent-Length: 2\r\n\r\nno");
 		struct weir_record r = fin(&c);
-		int known = weir_http_known_method(m[i], strlen(m[i]));
-		ck_assert_msg(r.ct_flw_http_mthd == (uint32_t)known, "%s", m[i]);
+		ck_assert_msg(r.ct_flw_http_mthd == m[i].methods, "%s", m[i].line);
 		ck_assert_uint_eq(r.trans_depth, 1);
+		ck_assert_uint_eq(r.res_bdy_len, 2);
 	}
+}
+END_TEST
+
+START_TEST(http09_answer_is_all_body)
+{
+	/* "GET /HTTP/1.1" has no version token: HTTP/0.9, whose answer has no
+	 * status line; Zeek counts every answer byte as body */
+	struct conn c;
+	conn_init(&c, 6, "10.0.0.1", 40000, "10.0.0.2", 80);
+	sends(&c, 0, "HEAD /HTTP/1.1\nHost: www\n\n");
+	const char *ans = "HTTP/1.0 400 Bad Request\r\nContent-Length: 925\r\n\r\n";
+	sends(&c, 1, ans);
+	struct weir_record r = fin(&c);
+	ck_assert_uint_eq(r.service, WEIR_SVC_HTTP);
+	ck_assert_uint_eq(r.trans_depth, 1);
+	ck_assert_uint_eq(r.ct_flw_http_mthd, 1);
+	ck_assert_uint_eq(r.res_bdy_len, strlen(ans));
+}
+END_TEST
+
+START_TEST(http_connect)
+{
+	struct conn c;
+	/* refused: the 400 has a body like any other answer */
+	conn_init(&c, 6, "10.0.0.1", 40000, "10.0.0.2", 80);
+	sends(&c, 0, "CONNECT / HTTP/1.1\r\nHost: a\r\n\r\n");
+	sends(&c, 1, "HTTP/1.1 400 Bad\r\nContent-Length: 5\r\n\r\nerror");
+	ck_assert_uint_eq(fin(&c).res_bdy_len, 5);
+	/* accepted: a tunnel, nothing after it is HTTP */
+	conn_init(&c, 6, "10.0.0.1", 40001, "10.0.0.2", 3128);
+	sends(&c, 0, "CONNECT a:443 HTTP/1.1\r\n\r\n");
+	sends(&c, 1, "HTTP/1.1 200 Connection established\r\n\r\n");
+	sends(&c, 0, "GET / HTTP/1.1\r\n\r\n");
+	sends(&c, 1, "\x16\x03\x01 tls bytes");
+	struct weir_record r = fin(&c);
+	ck_assert_uint_eq(r.trans_depth, 1);
+	ck_assert_uint_eq(r.res_bdy_len, 0);
+}
+END_TEST
+
+START_TEST(request_before_confirmation_is_kept)
+{
+	/* on port 80 the request line is odd enough not to confirm HTTP by
+	 * itself; the answer confirms, and the request still counts */
+	struct conn c;
+	conn_init(&c, 6, "10.0.0.1", 40000, "10.0.0.2", 80);
+	sends(&c, 0, "GET foo\n");     /* HTTP/0.9, odd target */
+	ck_assert_uint_eq(c.cs.svc_from_payload, 0);
+	const char *ans = "HTTP/1.1 405 No\r\nContent-Length: 3\r\n\r\nabc";
+	sends(&c, 1, ans);
+	struct weir_record r = fin(&c);
+	ck_assert_uint_eq(r.service, WEIR_SVC_HTTP);
+	ck_assert_uint_eq(r.ct_flw_http_mthd, 1);
+	ck_assert_uint_eq(r.res_bdy_len, strlen(ans));
+	/* a guess that turns out wrong counts nothing */
+	conn_init(&c, 6, "10.0.0.1", 40000, "10.0.0.2", 80);
+	sends(&c, 0, "HELLO there\r\n");
+	sends(&c, 1, "SSH-2.0-OpenSSH\r\n");
+	r = fin(&c);
+	ck_assert_uint_eq(r.service, WEIR_SVC_SSH);
+	ck_assert_uint_eq(r.trans_depth, 0);
+	ck_assert_uint_eq(r.ct_flw_http_mthd, 0);
 }
 END_TEST
 
@@ -264,6 +334,28 @@ START_TEST(port_fallback_only_for_unseen_payload)
 
 	/* fully captured payload that is not the protocol: '-' */
 	ck_assert_uint_eq(SVC_TXT(6, 80, "\x01\x02 hello there\r\n", "junk\r\n"), WEIR_SVC_NONE);
+}
+END_TEST
+
+START_TEST(partial_connection_is_not_http)
+{
+	/* first packet without SYN: Zeek's HTTP and SSL analyzers skip the
+	 * connection (wikipedia.pcap 35634 has a GET and no service) */
+	struct conn c;
+	conn_init(&c, 6, "10.0.0.1", 40000, "10.0.0.2", 80);
+	const char *req = "GET / HTTP/1.1\r\n\r\n";
+	struct weir_pkt p = mkpkt(&c, 0, 1, req, (uint32_t)strlen(req), (uint32_t)strlen(req));
+	weir_content_init(ctx, &c.cs, &p);
+	weir_content_update(ctx, &c.cs, &p, 1, 1);
+	struct weir_record r = fin(&c);
+	ck_assert_uint_eq(r.service, WEIR_SVC_NONE);
+	ck_assert_uint_eq(r.trans_depth, 0);
+	/* other analyzers still name theirs */
+	conn_init(&c, 6, "10.0.0.1", 40000, "10.0.0.2", 22);
+	p = mkpkt(&c, 1, 1, "SSH-2.0-x\r\n", 11, 11);
+	weir_content_init(ctx, &c.cs, &p);
+	weir_content_update(ctx, &c.cs, &p, 0, 1);
+	ck_assert_uint_eq(fin(&c).service, WEIR_SVC_SSH);
 }
 END_TEST
 
@@ -647,10 +739,14 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, state_fits_a_cache_line);
 	tcase_add_test(tc, bad_expect_size_is_refused);
-	tcase_add_test(tc, known_methods_do_not_collide);
+	tcase_add_test(tc, any_method_token_counts);
+	tcase_add_test(tc, http09_answer_is_all_body);
+	tcase_add_test(tc, http_connect);
+	tcase_add_test(tc, request_before_confirmation_is_kept);
 	tcase_add_test(tc, each_service_signature);
 	tcase_add_test(tc, off_port_needs_both_sides);
 	tcase_add_test(tc, port_fallback_only_for_unseen_payload);
+	tcase_add_test(tc, partial_connection_is_not_http);
 	tcase_add_test(tc, scanning_is_bounded);
 	tcase_add_test(tc, http_keepalive_content_length);
 	tcase_add_test(tc, http_pipelining);
