@@ -223,9 +223,11 @@ static void tx_drain(struct weir_worker *w)
 								 w->txq[p], w->txb[p]);
 }
 
-static inline void process_burst(struct weir_worker *w, struct rte_mbuf **m, unsigned n,
-				 int from_ring, int linktype, int pmd_ts, uint64_t now_ns)
+/* Returns the burst's last frame time. */
+static inline uint64_t process_burst(struct weir_worker *w, struct rte_mbuf **m, unsigned n,
+				     int from_ring, int linktype, int pmd_ts, uint64_t now_ns)
 {
+	uint64_t ts = 0;
 	int inl = w->app->conf->mode == WEIR_MODE_INLINE;
 
 	for (unsigned i = 0; i < n && i < PREFETCH_AHEAD; i++)
@@ -234,7 +236,6 @@ static inline void process_burst(struct weir_worker *w, struct rte_mbuf **m, uns
 		struct rte_mbuf *mb = m[i];
 		const uint8_t *data;
 		uint32_t caplen, wire;
-		uint64_t ts;
 		int lt = linktype;
 
 		if (i + PREFETCH_AHEAD < n)
@@ -263,6 +264,7 @@ static inline void process_burst(struct weir_worker *w, struct rte_mbuf **m, uns
 	}
 	if (!inl)
 		rte_pktmbuf_free_bulk(m, n);
+	return ts;
 }
 
 int weir_worker_main(void *arg)
@@ -274,6 +276,7 @@ int weir_worker_main(void *arg)
 	uint64_t drain_cycles = weir_clock.tsc_hz / (1000000 / TX_DRAIN_US);
 	uint64_t hk_cycles = weir_clock.tsc_hz / (1000000 / HOUSEKEEP_US);
 	uint64_t next_drain = 0, next_hk = 0;
+	uint64_t last_ts = 0, last_tsc = 0;   /* newest frame time, and when it came */
 	unsigned q = 0;
 	int inl = c->mode == WEIR_MODE_INLINE;
 
@@ -290,15 +293,19 @@ int weir_worker_main(void *arg)
 
 		if (w->in) {
 			n = rte_ring_sc_dequeue_burst(w->in, (void **)m, WEIR_BURST, NULL);
-			if (n)
-				process_burst(w, m, n, 1, 0, 0, now_ns);
+			if (n) {
+				last_ts = process_burst(w, m, n, 1, 0, 0, now_ns);
+				last_tsc = tsc;
+			}
 		}
 		if (w->nrxq && !stopping) {
 			/* One queue per round: each gets its turn. */
 			q = q + 1 < w->nrxq ? q + 1 : 0;
 			unsigned k = rte_eth_rx_burst(w->rxq[q].port, w->rxq[q].queue, m, WEIR_BURST);
-			if (k)
-				process_burst(w, m, k, 0, w->rxq[q].linktype, w->rxq[q].pmd_ts, now_ns);
+			if (k) {
+				last_ts = process_burst(w, m, k, 0, w->rxq[q].linktype, w->rxq[q].pmd_ts, now_ns);
+				last_tsc = tsc;
+			}
 			n += k;
 		}
 		if (n) {
@@ -312,10 +319,13 @@ int weir_worker_main(void *arg)
 			next_drain = tsc + drain_cycles;
 		}
 		if (tsc >= next_hk) {
-			/* Live: idle flows expire by wall time. A replay runs on
-			 * capture time only (the engine advances from packets). */
-			if (!c->replay)
-				weir_engine_advance(w->eng, now_ns);
+			/* Live: idle flows expire while no packet comes, on
+			 * the packets' clock moved on by the time elapsed
+			 * since the last one (frame stamps may be the driver's
+			 * capture time, not ours). A replay runs on capture
+			 * time only: the engine advances from packets. */
+			if (!c->replay && last_tsc)
+				weir_engine_advance(w->eng, last_ts + (weir_tsc_to_ns(tsc) - weir_tsc_to_ns(last_tsc)));
 			weir_engine_get_stats(w->eng, &w->st.eng);
 			next_hk = tsc + hk_cycles;
 		}
