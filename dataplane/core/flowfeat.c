@@ -83,6 +83,12 @@ void weir_feat_init(struct weir_feat *f, const struct weir_pkt *pkt, int side)
 	    (pkt->tcp_flags & (TH_SYN | TH_ACK | TH_RST)) == (TH_SYN | TH_ACK)) {
 		f->src_side = (uint8_t)!side;
 		f->fflags |= FF_SYNACK_FIRST;
+	} else if (has_tcp_header(pkt) && !(pkt->tcp_flags & TH_SYN) &&
+		   pkt->sport < pkt->dport) {
+		/* Mid-stream start (no SYN): Argus takes the lower port for the
+		 * server's, so a packet from it makes its receiver the source
+		 * (measured: a lone ACK or RST from port 80/110/6667). */
+		f->src_side = (uint8_t)!side;
 	}
 	if (f->proto_class == FC_ICMP || f->proto_class == FC_ICMP6) {
 		f->icmp_type = pkt->icmp_type;
@@ -196,7 +202,7 @@ static int tcp_sequence(struct weir_feat_dir *d, struct weir_feat_dir *o,
 		d->seq = newseq;
 	} else if (len && o->win != 0) {
 		if (seq < o->ack) {
-			if (o->ack - seq < (uint32_t)(d->win >> d->wscale)) {
+			if (o->ack - seq < (uint32_t)(d->win >> (d->wscale & 31))) {
 				d->loss++;
 				d->winbytes -= len;
 				inproto = 0;
@@ -256,7 +262,7 @@ static void tcp_machine(struct weir_feat *f, struct weir_feat_dir *d,
 		if (state == TS_SYN_SENT) {
 			state = o->seq == d->ack ? TS_LISTEN : TS_CLOSING;
 		} else {
-			uint32_t wnd = (uint32_t)(d->win >> d->wscale);
+			uint32_t wnd = (uint32_t)(d->win >> (d->wscale & 31));
 			state = (p->tcp_seq >= d->ack && p->tcp_seq < d->ack + wnd)
 				? TS_CLOSED : TS_CLOSING;
 		}
@@ -359,7 +365,7 @@ void weir_feat_update(struct weir_feat *f, const struct weir_pkt *pkt, int side)
 
 	if (has_tcp_header(pkt)) {
 		if (pkt->tcp_opts & WEIR_TCPOPT_WSCALE)
-			d->wscale = pkt->tcp_wscale > 14 ? 14 : pkt->tcp_wscale;
+			d->wscale = pkt->tcp_wscale; /* unclamped, as Argus */
 		if (!(f->tcp_status & FS_STARTED)) {
 			tcp_start(f, d, o, pkt);
 		} else {
@@ -388,13 +394,21 @@ void weir_feat_update(struct weir_feat *f, const struct weir_pkt *pkt, int side)
 	}
 }
 
+/* Closed as Argus sees it: the states in which a new SYN starts a new flow
+ * (a FIN sent, an in-window RST, a RST first). A RST that answers a SYN
+ * leaves the attempt open: the client's next SYN is a retransmission of the
+ * same flow (sloss), as in Argus. */
 int weir_feat_tcp_closed(const struct weir_feat *f)
 {
-	if (f->proto_class != FC_TCP)
+	if (f->proto_class != FC_TCP || !(f->tcp_status & FS_STARTED))
 		return 0;
-	if (f->tcp_status & FS_RESET)
+	switch (f->tcp_state) {
+	case TS_CLOSE_WAIT: case TS_FIN_WAIT_1: case TS_CLOSING: case TS_LAST_ACK:
+	case TS_FIN_WAIT_2: case TS_TIME_WAIT: case TS_LISTEN: case TS_CLOSED:
 		return 1;
-	return (f->dir[0].flags & TH_FIN) && (f->dir[1].flags & TH_FIN);
+	default:
+		return 0;
+	}
 }
 
 static unsigned tcp_state_of(const struct weir_feat *f)
@@ -481,6 +495,15 @@ static unsigned state_of(const struct weir_feat *f, const struct weir_feat_dir *
 	}
 }
 
+static int is_echo(const struct weir_feat *f)
+{
+	if (f->proto_class == FC_ICMP)
+		return f->icmp_type == 0 || f->icmp_type == 8;
+	if (f->proto_class == FC_ICMP6)
+		return f->icmp_type == 128 || f->icmp_type == 129;
+	return 0;
+}
+
 /* bits/s as Argus's ra prints it: the bytes less one (integer) mean-sized
  * packet, over this direction's own first-to-last time. */
 static double load_of(const struct weir_feat_dir *x)
@@ -548,9 +571,9 @@ void weir_feat_finalize(const struct weir_feat *f, unsigned proto,
 	rec->smeansz = s->pkts ? (uint32_t)(s->bytes / s->pkts) : 0;
 	rec->dmeansz = d->pkts ? (uint32_t)(d->bytes / d->pkts) : 0;
 
-	/* ra prints no interval statistics for ICMP and ARP flows. */
-	if (f->proto_class != FC_ICMP && f->proto_class != FC_ICMP6 &&
-	    f->proto_class != FC_ARP) {
+	/* ra prints no interval statistics for ICMP echo flows (measured:
+	 * zeek/Traces/icmp/5-pings.pcap); other ICMP flows have them. */
+	if (!is_echo(f)) {
 		timing_of(s, &rec->sintpkt, &rec->sjit);
 		timing_of(d, &rec->dintpkt, &rec->djit);
 	}
@@ -558,8 +581,9 @@ void weir_feat_finalize(const struct weir_feat *f, unsigned proto,
 	if (f->proto_class == FC_TCP) {
 		rec->sloss = s->loss;
 		rec->dloss = d->loss;
-		rec->swin = (uint32_t)s->win << s->wscale;
-		rec->dwin = (uint32_t)d->win << d->wscale;
+		/* 32-bit shift by the option's value mod 32, as Argus computes it */
+		rec->swin = (uint32_t)((uint64_t)s->win << (s->wscale & 31));
+		rec->dwin = (uint32_t)((uint64_t)d->win << (d->wscale & 31));
 		rec->stcpb = s->isn;
 		rec->dtcpb = d->isn;
 		rec->synack = f->synack_us * 1e-6;

@@ -234,7 +234,78 @@ START_TEST(syn_then_rst)
 	ck_assert_double_eq_tol(r.sload, 1398058.25, 0.5); /* (108-54)*8/0.000309 */
 	ck_assert_double_eq_tol(r.sintpkt, 0.309, 1e-9);
 	ck_assert_double_eq(r.sjit, 0.0);
-	ck_assert(weir_feat_tcp_closed(&f));
+	/* a RST answering a SYN leaves the attempt open (Argus: SYN_SENT) */
+	ck_assert(!weir_feat_tcp_closed(&f));
+}
+END_TEST
+
+START_TEST(rejected_syn_retried_is_one_flow)
+{
+	/* zeek/Traces/pop3/pop3.pcap 192.168.0.4:26242: SYN, RST/ACK, three
+	 * times. Argus: one flow, 3/3 packets, sloss 2, RST. */
+	struct step s[6];
+	struct weir_feat f;
+	struct weir_record r;
+	int src, i = 0;
+	for (int k = 0; k < 3; k++) {
+		s[i++] = (struct step){ tcp(1000 + k * 550000, 66, 128, WEIR_TH_SYN, 3145310914u, 0, 8192, 0), A };
+		s[i++] = (struct step){ tcp(51000 + k * 550000, 54, 57, WEIR_TH_RST | WEIR_TH_ACK, 0, 3145310915u, 0, 0), B };
+	}
+	weir_feat_init(&f, &s[0].p, A);
+	for (int k = 0; k < i; k++) {
+		if (k > 0 && s[k].p.tcp_flags == WEIR_TH_SYN)
+			ck_assert(!weir_feat_tcp_closed(&f)); /* the engine keeps the flow */
+		weir_feat_update(&f, &s[k].p, s[k].side);
+	}
+	finalize(&f, 6, &r, &src);
+	ck_assert_uint_eq(r.spkts, 3);
+	ck_assert_uint_eq(r.dpkts, 3);
+	ck_assert_uint_eq(r.sloss, 2);
+	ck_assert_uint_eq(r.state, WEIR_ST_RST);
+}
+END_TEST
+
+START_TEST(midstream_packet_from_lower_port_makes_receiver_source)
+{
+	/* zeek/Traces/http/get.pcap frame 5 alone: the server's ACK, port 80
+	 * to 59856. Argus: client is the source, 0/1 packets. */
+	struct weir_pkt p = tcp(1000, 66, 47, WEIR_TH_ACK, 2779762239u, 4263588547u, 122, 0);
+	struct weir_feat f;
+	struct weir_record r;
+	int src;
+	p.sport = 80;
+	p.dport = 59856;
+	weir_feat_init(&f, &p, B);
+	weir_feat_update(&f, &p, B);
+	finalize(&f, 6, &r, &src);
+	ck_assert_int_eq(src, A);
+	ck_assert_uint_eq(r.spkts, 0);
+	ck_assert_uint_eq(r.dpkts, 1);
+	ck_assert_uint_eq(r.dttl, 47);
+	/* the same from the higher port keeps its sender */
+	p.sport = 59856;
+	p.dport = 80;
+	weir_feat_init(&f, &p, B);
+	weir_feat_update(&f, &p, B);
+	finalize(&f, 6, &r, &src);
+	ck_assert_int_eq(src, B);
+}
+END_TEST
+
+START_TEST(window_shift_as_argus)
+{
+	/* zeek/Traces/tcp/window-scale-range.pcap: shift 255 asked for;
+	 * Argus shifts the 32-bit window by 255 mod 32. */
+	struct step s[2];
+	struct weir_feat f;
+	struct weir_record r;
+	int src;
+	struct weir_pkt syn = tcp(1000, 74, 64, WEIR_TH_SYN, 1000, 0, 8192, 0);
+	s[0] = (struct step){ WS(syn, 255), A };
+	s[1] = (struct step){ tcp(2000, 66, 64, WEIR_TH_ACK | WEIR_TH_PSH, 1001, 5001, 65535, 5), A };
+	run(&f, s, 2);
+	finalize(&f, 6, &r, &src);
+	ck_assert_uint_eq(r.swin, 2147483648u);
 }
 END_TEST
 
@@ -297,17 +368,16 @@ START_TEST(retransmitted_data_is_loss)
 }
 END_TEST
 
-START_TEST(fin_both_ways_closes)
+START_TEST(fin_closes)
 {
-	struct step s[4];
+	/* Argus treats a SYN after any FIN as a new connection. */
+	struct step s[2];
 	struct weir_feat f;
-	int i = 0;
-	s[i++] = (struct step){ tcp(1000, 66, 64, WEIR_TH_ACK, 1, 1, 100, 0), A };
-	s[i++] = (struct step){ tcp(2000, 66, 64, WEIR_TH_ACK | WEIR_TH_FIN, 1, 1, 100, 0), A };
-	run(&f, s, i);
+	s[0] = (struct step){ tcp(1000, 66, 64, WEIR_TH_ACK, 1, 1, 100, 0), A };
+	run(&f, s, 1);
 	ck_assert(!weir_feat_tcp_closed(&f));
-	struct weir_pkt fin = tcp(3000, 66, 64, WEIR_TH_ACK | WEIR_TH_FIN, 1, 2, 100, 0);
-	weir_feat_update(&f, &fin, B);
+	struct weir_pkt fin = tcp(2000, 66, 64, WEIR_TH_ACK | WEIR_TH_FIN, 1, 1, 100, 0);
+	weir_feat_update(&f, &fin, A);
 	ck_assert(weir_feat_tcp_closed(&f));
 }
 END_TEST
@@ -479,10 +549,13 @@ static Suite *suite(void)
 	tcase_add_test(tc, syn_ack_first_makes_receiver_the_source);
 	tcase_add_test(tc, midstream_ack_first_sender_is_source);
 	tcase_add_test(tc, syn_then_rst);
+	tcase_add_test(tc, rejected_syn_retried_is_one_flow);
+	tcase_add_test(tc, midstream_packet_from_lower_port_makes_receiver_source);
+	tcase_add_test(tc, window_shift_as_argus);
 	tcase_add_test(tc, syn_only_is_req_and_retransmitted_syn_is_loss);
 	tcase_add_test(tc, syn_synack_is_acc);
 	tcase_add_test(tc, retransmitted_data_is_loss);
-	tcase_add_test(tc, fin_both_ways_closes);
+	tcase_add_test(tc, fin_closes);
 	tcase_add_test(tc, udp_int_and_con);
 	tcase_add_test(tc, icmp_states_and_no_timing);
 	tcase_add_test(tc, arp_bytes_and_rsp);
