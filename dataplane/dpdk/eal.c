@@ -88,6 +88,51 @@ static int is_pci(const char *dev)
 	       sscanf(dev, "%x:%x.%x%c", &b, &d, &f, &extra) == 3;
 }
 
+/* Our runtime directory (--file-prefix weir-<pid>), removed at exit even
+ * when weir dies of a configuration error after the EAL started. */
+static char runtime_dir[PATH_MAX];
+
+static void remove_runtime_dir(void)
+{
+	static const char *files[] = { "dpdk_telemetry.v2", "config", "fbarray_memseg-2048k-0-0",
+				       "fbarray_memzone", "mp_socket", "hugepage_info" };
+	char path[PATH_MAX + 64];
+
+	if (!runtime_dir[0])
+		return;
+	for (unsigned i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", runtime_dir, files[i]);
+		unlink(path);
+	}
+	rmdir(runtime_dir);
+}
+
+/* vdev drivers of DPDK 22.11 that make ethdev ports. Checked before the
+ * EAL so a typo is our one-line error, not the EAL's parser noise. */
+static const char *const vdev_drivers[] = {
+	"net_pcap", "net_af_packet", "net_af_xdp", "net_null", "net_ring", "net_tap",
+	"net_tun", "net_vhost", "net_virtio_user", "net_memif", "net_bonding",
+	"net_failsafe", "net_kni", "net_softnic", "net_vdev_netvsc", NULL,
+};
+
+static void check_vdev(const struct weir_port_conf *p)
+{
+	char drv[64];
+	size_t n = strcspn(p->dev, ",");
+	if (n >= sizeof(drv))
+		n = sizeof(drv) - 1;
+	memcpy(drv, p->dev, n);
+	drv[n] = 0;
+	while (n && drv[n - 1] >= '0' && drv[n - 1] <= '9')
+		drv[--n] = 0;
+	for (unsigned i = 0; vdev_drivers[i]; i++)
+		if (!strcmp(drv, vdev_drivers[i]))
+			return;
+	weir_die("[port %s] dev = '%s': '%s' is neither a PCI address (0000:01:00.0) nor a known vdev driver "
+		 "(net_pcap, net_af_packet, net_af_xdp, net_null, net_ring, net_tap, net_memif, ...)",
+		 p->name, p->dev, drv);
+}
+
 void weir_eal_start(struct weir_conf *c, const char *argv0)
 {
 	char *argv[MAX_ARGS];
@@ -116,6 +161,8 @@ void weir_eal_start(struct weir_conf *c, const char *argv0)
 	add(argv, &argc, "--file-prefix");
 	add(argv, &argc, buf);
 	add(argv, &argc, "--log-level=*:warning");
+	/* "No legacy callbacks" is not news to anyone. */
+	add(argv, &argc, "--log-level=lib.telemetry:error");
 
 	for (unsigned i = 0; i < c->nports; i++) {
 		struct weir_port_conf *p = &c->port[i];
@@ -129,6 +176,7 @@ void weir_eal_start(struct weir_conf *c, const char *argv0)
 			any_pci = 1;
 			add(argv, &argc, "-a");
 		} else {
+			check_vdev(p);
 			add(argv, &argc, "--vdev");
 		}
 		add(argv, &argc, p->dev);
@@ -173,6 +221,10 @@ void weir_eal_start(struct weir_conf *c, const char *argv0)
 			fprintf(stderr, " %s", argv[i]);
 		fputc('\n', stderr);
 	}
+	snprintf(runtime_dir, sizeof(runtime_dir), "%s/dpdk/weir-%d",
+		 getuid() == 0 ? "/var/run" : (getenv("XDG_RUNTIME_DIR") ? getenv("XDG_RUNTIME_DIR") : "/tmp"),
+		 (int)getpid());
+	atexit(remove_runtime_dir);
 	if (rte_eal_init(argc, argv) < 0)
 		weir_die("EAL initialisation failed: %s; check [eal] lcores/args and the port devs, "
 			 "or memory: reserve hugepages (scripts/hugepages) or set [eal] hugepages = no",
@@ -182,17 +234,6 @@ void weir_eal_start(struct weir_conf *c, const char *argv0)
 
 void weir_eal_stop(void)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 64];
-	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
-	/* The runtime directory is ours alone (--file-prefix weir-<pid>):
-	 * leave nothing behind in /var/run/dpdk. */
-	static const char *files[] = { "dpdk_telemetry.v2", "config", "fbarray_memseg-2048k-0-0",
-				       "mp_socket", "hugepage_info" };
-	for (unsigned i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
-		unlink(path);
-	}
-	if (strstr(dir, "/weir-"))
-		rmdir(dir);
+	remove_runtime_dir();
 }
