@@ -166,7 +166,9 @@ static unsigned decide_tcp(const uint16_t ev[2], uint16_t rport)
 {
 	unsigned c = ev[0], s = ev[1];
 
-	if ((c | s) & WEIR_EV_SSH)
+	/* Zeek names ssh only when both version banners went by: the
+	 * half-duplex SSH traces (either side alone) stay '-' */
+	if (c & s & WEIR_EV_SSH)
 		return WEIR_SVC_SSH;
 	if (c & WEIR_EV_HTTP_REQ && (http_port(rport) || s & WEIR_EV_HTTP_RESP))
 		return WEIR_SVC_HTTP;

@@ -214,6 +214,7 @@ START_TEST(request_before_confirmation_is_kept)
 	conn_init(&c, 6, "10.0.0.1", 40000, "10.0.0.2", 80);
 	sends(&c, 0, "HELLO there\r\n");
 	sends(&c, 1, "SSH-2.0-OpenSSH\r\n");
+	sends(&c, 0, "SSH-2.0-client\r\n");
 	r = fin(&c);
 	ck_assert_uint_eq(r.service, WEIR_SVC_SSH);
 	ck_assert_uint_eq(r.trans_depth, 0);
@@ -250,8 +251,11 @@ START_TEST(each_service_signature)
 	ck_assert_uint_eq(SVC_TXT(6, 21, "USER anonymous\r\n", NULL), WEIR_SVC_FTP);
 	ck_assert_uint_eq(SVC_TXT(6, 25, NULL, "220 mail ESMTP Postfix\r\n"), WEIR_SVC_SMTP);
 	ck_assert_uint_eq(SVC_TXT(6, 587, "EHLO client\r\n", NULL), WEIR_SVC_SMTP);
-	ck_assert_uint_eq(SVC_TXT(6, 22, "SSH-2.0-OpenSSH_8.4\r\n", NULL), WEIR_SVC_SSH);
-	ck_assert_uint_eq(SVC_TXT(6, 2222, NULL, "SSH-1.99-Cisco\r\n"), WEIR_SVC_SSH);
+	ck_assert_uint_eq(SVC_TXT(6, 22, "SSH-2.0-OpenSSH_8.4\r\n", "SSH-2.0-x\r\n"), WEIR_SVC_SSH);
+	ck_assert_uint_eq(SVC_TXT(6, 2222, "SSH-1.5-a\r\n", "SSH-1.99-Cisco\r\n"), WEIR_SVC_SSH);
+	/* one banner alone (half-duplex capture) is not enough for Zeek */
+	ck_assert_uint_eq(SVC_TXT(6, 22, NULL, "SSH-1.99-Cisco\r\n"), WEIR_SVC_NONE);
+	ck_assert_uint_eq(SVC_TXT(6, 22, "SSH-2.0-OpenSSH_8.4\r\n", NULL), WEIR_SVC_NONE);
 	ck_assert_uint_eq(SVC_TXT(6, 110, NULL, "+OK POP3 ready\r\n"), WEIR_SVC_POP3);
 	ck_assert_uint_eq(SVC_TXT(6, 6667, "NICK bob\r\nUSER bob 0 * :Bob\r\n", NULL), WEIR_SVC_IRC);
 	ck_assert_uint_eq(SVC_TXT(6, 6667, NULL, ":irc.example.net NOTICE * :hi\r\n"), WEIR_SVC_IRC);
@@ -355,6 +359,8 @@ START_TEST(partial_connection_is_not_http)
 	p = mkpkt(&c, 1, 1, "SSH-2.0-x\r\n", 11, 11);
 	weir_content_init(ctx, &c.cs, &p);
 	weir_content_update(ctx, &c.cs, &p, 0, 1);
+	p = mkpkt(&c, 0, 1, "SSH-2.0-y\r\n", 11, 11);
+	weir_content_update(ctx, &c.cs, &p, 1, 2);
 	ck_assert_uint_eq(fin(&c).service, WEIR_SVC_SSH);
 }
 END_TEST
