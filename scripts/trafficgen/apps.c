@@ -205,8 +205,8 @@ static uint32_t size_ln(struct gen *g, const struct gen_sess *s, double median, 
 
 enum { PT_HTML = 0, PT_JS, PT_CSS, PT_IMG, PT_API, PT_ICO, PT_NTYPES };
 static const char *const ctypes[PT_NTYPES] = {
-	"text/html; charset=utf-8", "application/javascript", "text/css", "image/jpeg",
-	"application/json", "image/x-icon"
+	"text/html; charset=utf-8", "application/javascript", "text/css", "image/webp",
+	"application/json", "image/vnd.microsoft.icon"
 };
 static const double type_kb[PT_NTYPES] = { 1.0, 3.0, 1.0, 5.0, 0.15, 0.1 };
 
@@ -224,7 +224,7 @@ static void http_request(struct gen *g, struct gen_sess *s, struct mb *b, int ty
 		break;
 	case PT_JS: snprintf(path, sizeof(path), "/static/js/app.%08x.js", (unsigned)gen_next(r)); break;
 	case PT_CSS: snprintf(path, sizeof(path), "/static/css/site.%06x.css", gen_below(r, 1u << 24)); break;
-	case PT_IMG: snprintf(path, sizeof(path), "/images/photo_%u.jpg", gen_below(r, 50000)); break;
+	case PT_IMG: snprintf(path, sizeof(path), "/images/photo_%u.webp", gen_below(r, 50000)); break;
 	case PT_API: snprintf(path, sizeof(path), "/api/v1/items?id=%u&page=%u", gen_below(r, 1000000),
 			      1 + gen_below(r, 20)); break;
 	default: snprintf(path, sizeof(path), "/favicon.ico"); break;
@@ -259,7 +259,9 @@ static void http_response(struct gen *g, struct gen_sess *s, struct mb *b, int t
 		mb_body(b, n, BODY_HTML);
 		return;
 	}
-	uint32_t n = size_ln(g, s, sc->http_body_kb * 1024 * type_kb[type], 1.2, 20, 50u << 20);
+	/* a flood fetches the same dynamic page over and over */
+	uint32_t n = s->variant == V_FLOOD ? 6000 + gen_below(r, 600)
+		   : size_ln(g, s, sc->http_body_kb * 1024 * type_kb[type], 1.0, 20, 50u << 20);
 	mb_text(b, "HTTP/1.1 200 OK\r\n%sServer: nginx/1.22.1\r\nContent-Type: %s\r\n"
 		"Content-Length: %u\r\nConnection: %s\r\n\r\n", date, ctypes[type], n, conn);
 	mb_body(b, n, type == PT_HTML || type == PT_CSS || type == PT_API || type == PT_JS
@@ -452,7 +454,7 @@ static int tls_next(struct gen *g, struct gen_sess *s, struct gen_msg *m)
 		const struct weir_gen_scenario *sc = gen_scn(g);
 		mb_init(&b, s, m, 1, 300 * GEN_US + think_ms(g, 5));
 		uint32_t n = s->variant == V_EXFIL ? 150 + gen_below(r, 200)
-			     : size_ln(g, s, sc->http_body_kb * 2048, 1.5, 40, 50u << 20);
+			     : size_ln(g, s, sc->http_body_kb * 1024, 1.3, 40, 50u << 20);
 		mb_body(&b, tls_stream_len(n), BODY_TLS);
 		if (s->count)
 			s->count--;
@@ -507,7 +509,7 @@ static int ssh_next(struct gen *g, struct gen_sess *s, struct gen_msg *m)
 		}
 		if (s->aux & 1) {   /* scp upload */
 			mb_init(&b, s, m, 0, think_ms(g, 100));
-			mb_body(&b, size_ln(g, s, 300000, 1.3, 2000, 200u << 20), BODY_RANDOM);
+			mb_body(&b, size_ln(g, s, 100000, 1.2, 2000, 200u << 20), BODY_RANDOM);
 			s->count = 1;
 		} else {            /* a keystroke */
 			mb_init(&b, s, m, 0, think_ms(g, 400));
@@ -638,11 +640,11 @@ static int ftp_next(struct gen *g, struct gen_sess *s, struct gen_msg *m)
 			s->data_dir = 1;
 		} else if (s->aux2 == 1) {
 			mb_text(&b, "RETR report-%u.tar.gz\r\n", n);
-			s->data_len = size_ln(g, s, 200000, 1.5, 100, 500u << 20);
+			s->data_len = size_ln(g, s, 60000, 1.3, 100, 500u << 20);
 			s->data_dir = 1;
 		} else {
 			mb_text(&b, "STOR upload-%u.dat\r\n", n);
-			s->data_len = size_ln(g, s, 100000, 1.5, 100, 500u << 20);
+			s->data_len = size_ln(g, s, 40000, 1.3, 100, 500u << 20);
 			s->data_dir = 0;
 		}
 		(void)sc;

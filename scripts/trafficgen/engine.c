@@ -386,6 +386,8 @@ static void emit_tcp(struct gen *g, struct gen_sess *s, int dir, uint8_t flags,
 	}
 	if (flags & TH_RST)
 		win = 0;
+	else if ((flags & TH_SYN) && opt != OPT_SCAN)
+		win = 64240;
 	uint32_t hl = (uint32_t)(o - th);
 	th[12] = (uint8_t)((hl / 4) << 4);
 	th[13] = flags;
@@ -745,6 +747,7 @@ static void step_tcp(struct gen *g, struct gen_sess *s)
 		int last = end == s->msg.len;
 		if (s->fl_i == 0)
 			s->fl_t0 = t;
+		s->fl_tlast = t;
 		emit_tcp(g, s, dir, TH_ACK | (last ? TH_PSH : 0), seq0 + off,
 			 s->ep[rcv].nxt, OPT_DATA, &s->msg, off, end - off, 0, 0);
 		if (last)
@@ -814,7 +817,13 @@ static void step_tcp(struct gen *g, struct gen_sess *s)
 		}
 		s->ph = PH_RETX;
 		if (s->n_dup >= 3) {
-			s->t = s->t_dup3 + s->ep[dir].rtt_ns + gen_jitter(g);
+			/* fast retransmit: the third dup ack reached the sender; a
+			 * window-limited sender has sent nothing since its flight,
+			 * so the retransmission is at least a round trip after the
+			 * last segment (which also keeps tshark's analysis right) */
+			s->t = at_least(s->t_dup3 + s->ep[dir].rtt_ns + gen_jitter(g),
+					s->fl_tlast + c->rtt_ns + sv->rtt_ns + GEN_MS +
+					(uint64_t)(4e6 * g->sc->jitter_ms));
 		} else {
 			uint64_t rto = 2 * (uint64_t)(c->rtt_ns + sv->rtt_ns);
 			s->t = at_least(seg_time(g, s, lost) + (rto < 200 * GEN_MS ? 200 * GEN_MS : rto),

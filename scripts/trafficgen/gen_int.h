@@ -104,7 +104,7 @@ struct gen_sess {
 	uint32_t fl_off0;
 	uint16_t fl_n, fl_i, ack_i, n_acks, n_dup;
 	int16_t fl_lost;
-	uint64_t fl_t0, t_ack1, t_lastdata, t_dup3, t_retx;
+	uint64_t fl_t0, fl_tlast, t_ack1, t_lastdata, t_dup3, t_retx;
 
 	/* application state */
 	uint16_t step, count, count2, fails;
