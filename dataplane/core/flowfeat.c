@@ -174,8 +174,13 @@ static int tcp_sequence(struct weir_feat_dir *d, struct weir_feat_dir *o,
 	uint32_t seq = p->tcp_seq, newseq = seq + len;
 	int inproto = 1;
 
+	/* A bare SYN leaves Argus's (process-wide) in-protocol flag as the
+	 * previous packet set it. Per flow the best guess is its initial
+	 * value, 1, which is also what a SYN sent twice in a row sees (SYN
+	 * duplicates in zeek/Traces/http/m57-long-49583-80.pcap file a 1 us
+	 * active interval). */
 	if (fl == TH_SYN)
-		return 0; /* Argus leaves its global flag as the last packet set it */
+		return 1;
 
 	if (p->tcp_win == 0 && !(fl & (TH_FIN | TH_RST)))
 		inproto = 0; /* window shut */
@@ -254,7 +259,11 @@ static uint32_t us_since(uint64_t now_ns, uint64_t then_ns)
 static void tcp_machine(struct weir_feat *f, struct weir_feat_dir *d,
 			struct weir_feat_dir *o, const struct weir_pkt *p)
 {
-	uint8_t fl = p->tcp_flags & (TH_SYN | TH_ACK | TH_RST | TH_FIN);
+	/* ECN bits stay in: Argus 3.0.8 takes a SYN/ACK|ECE for no SYN/ACK
+	 * (no synack time, straight to established), measured on
+	 * zeek/Traces/irc-dcc-send.pcapng. */
+	uint8_t fl = p->tcp_flags & (TH_SYN | TH_ACK | TH_RST | TH_FIN |
+				     WEIR_TH_ECE | WEIR_TH_CWR);
 	unsigned state = f->tcp_state;
 
 	if (fl & TH_RST) {
