@@ -194,7 +194,6 @@ static void icmp_echo_step(struct gen *g, struct gen_sess *s, uint8_t *buf, stru
 	struct gen_rng *r = gen_rngp(g);
 	if (s->step == 0) {
 		s->count = (uint16_t)(s->ep[0].os == GEN_OS_WINDOWS ? 4 : 1 + gen_below(r, 5));
-		s->aux = gen_below(r, 65536);   /* id */
 	}
 	unsigned st = s->step++;
 	int reply = st & 1;
@@ -202,7 +201,7 @@ static void icmp_echo_step(struct gen *g, struct gen_sess *s, uint8_t *buf, stru
 	buf[0] = reply ? 0 : 8;
 	buf[1] = 0;
 	buf[2] = buf[3] = 0;
-	gen_put16(buf + 4, (uint16_t)s->aux);
+	gen_put16(buf + 4, s->ep[1].port);   /* the echo id */
 	gen_put16(buf + 6, seq);
 	uint32_t plen;
 	if (s->ep[0].os == GEN_OS_WINDOWS) {
@@ -276,7 +275,7 @@ static void probe_step(struct gen *g, struct gen_sess *s, uint8_t *buf, struct g
 	u[6] = u[7] = 0;   /* the probe's checksum is not needed to match */
 	d->proto = 1;
 	d->len = 8 + 28;
-	d->to_agg = 1;
+	d->own_flow = 1;
 }
 
 void gen_dgram(struct gen *g, struct gen_sess *s, uint8_t *buf, struct gen_dgram *d)

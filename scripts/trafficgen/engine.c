@@ -49,7 +49,6 @@ struct gen_src {
 	uint32_t bot_lo, bot_n;
 	uint32_t counter, target_i, port_i;
 	uint16_t scan_sport;
-	struct gen_agg agg;             /* UDP scan: unreachables from the current target */
 };
 
 struct gen {
@@ -248,40 +247,19 @@ static void label_row(struct gen *g, uint32_t src, uint16_t sport, uint32_t dst,
 	g->lbuf[g->llen++] = '\n';
 }
 
-static void agg_finish(struct gen *g, struct gen_agg *a)
-{
-	if (!a->pkts)
-		return;
-	const uint32_t pk[2] = { a->pkts, 0 };
-	const uint64_t by[2] = { a->bytes, 0 }, ib[2] = { a->ipbytes, 0 };
-	/* Port unreachable: ICMP type 3 code 3 as the flow's ports. */
-	label_row(g, a->src, 3, a->dst, 3, 1, a->stime, a->ltime, a->attack, pk, by, ib);
-	a->pkts = 0;
-	a->bytes = a->ipbytes = 0;
-}
-
 /* ------------------------------------------------------------------ */
 /* emitting                                                            */
 
-static void account(struct gen *g, struct gen_sess *s, int dir, uint32_t flen, int to_agg)
+static void account(struct gen *g, struct gen_sess *s, int dir, uint32_t flen, int own_flow)
 {
 	uint64_t t = s->t;
-	if (to_agg && s->agg && s->agg->src != s->ep[1].ip) {
-		/* the scan moved on to the next target before this error came
-		 * back: it is a flow of its own */
+	if (own_flow) {
+		/* An ICMP error is a flow of its own, keyed as Argus keys it:
+		 * type << 8 | code, and the quoted destination port. */
 		const uint32_t pk[2] = { 1, 0 };
 		const uint64_t by[2] = { flen, 0 }, ib[2] = { flen - GEN_ETH_LEN, 0 };
-		label_row(g, s->ep[1].ip, 3, s->ep[0].ip, 3, 1, t, t, s->attack, pk, by, ib);
-		return;
-	}
-	if (to_agg && s->agg) {
-		struct gen_agg *a = s->agg;
-		if (!a->pkts)
-			a->stime = t;
-		a->ltime = t;
-		a->pkts++;
-		a->bytes += flen;
-		a->ipbytes += flen - GEN_ETH_LEN;
+		label_row(g, s->ep[1].ip, 3 << 8 | 3, s->ep[0].ip, s->ep[1].port, 1, t, t,
+			  s->attack, pk, by, ib);
 		return;
 	}
 	if (!s->pkts[0] && !s->pkts[1])
@@ -898,7 +876,7 @@ static void step_dgram(struct gen *g, struct gen_sess *s)
 	uint8_t *l4 = begin(g, s, d.dir, d.proto, 1);
 	memcpy(l4, g->dgram_buf, d.len);
 	uint32_t flen = gen_frame_end(&g->out, d.len);
-	account(g, s, d.dir, flen, d.to_agg);
+	account(g, s, d.dir, flen, d.own_flow);
 	s->t_prev = s->t;
 	if (d.last)
 		s->ph = PH_DONE;
@@ -956,11 +934,13 @@ static void spawn_normal(struct gen *g, uint64_t t)
 	if (!s)
 		return;
 	if (proto == 1) {
-		/* ICMP echo: no ports; the flow's "ports" are type 8 / code 0. */
+		/* ICMP echo has no ports; flows are keyed as Argus keys them:
+		 * type << 8 | code as the source port, the echo id as the
+		 * destination port (the id travels in ep[1].port). */
 		gen_port_free(c, s->ep[0].port);
 		s->ep[0].port_owned = 0;
-		s->ep[0].port = 8;
-		s->ep[1].port = 0;
+		s->ep[0].port = 8 << 8;
+		s->ep[1].port = (uint16_t)gen_next(&g->rng);
 	}
 	sess_schedule_new(g, s);
 }
@@ -1019,13 +999,6 @@ static void spawn_attack(struct gen *g, struct gen_src *src, uint64_t t)
 		} else {
 			s->app = A_UDP_PROBE;
 			s->ph = PH_DGRAM;
-			if (src->agg.src != tg->ip) {
-				agg_finish(g, &src->agg);
-				src->agg.src = tg->ip;
-				src->agg.dst = src->attacker->ip;
-				src->agg.attack = (int8_t)k;
-			}
-			s->agg = &src->agg;
 		}
 		break;
 	}
@@ -1408,8 +1381,6 @@ int weir_gen_run(const struct weir_gen_scenario *sc, const struct weir_gen_opts 
 					  s->ipbytes);
 		}
 	}
-	for (uint32_t i = 0; i < g->n_srcs; i++)
-		agg_finish(g, &g->srcs[i].agg);
 	gen_out_flush(&g->out);
 	lflush(g);
 	if (g->out.err) {

@@ -82,8 +82,6 @@ struct gen_ep {
 	uint8_t port_owned;       /* release the port at the end */
 };
 
-struct gen_agg;
-
 struct gen_sess {
 	uint64_t t, t_prev;
 	uint64_t stime, ltime;
@@ -97,7 +95,6 @@ struct gen_sess {
 	uint8_t last_dir, pend_act, cur_tb, probe_state;
 	uint16_t mss;             /* effective payload per segment */
 	struct gen_ep ep[2];
-	struct gen_agg *agg;      /* UDP scan: ICMP errors are counted there */
 
 	/* TCP transfer of the current message */
 	struct gen_msg msg, pend;
@@ -116,14 +113,6 @@ struct gen_sess {
 	uint32_t data_len;
 	uint16_t dns_qlen;        /* DNS: bytes of the query in text[0] */
 	char text[2][GEN_TEXT_MAX];
-};
-
-/* An ICMP flow made of many errors (UDP scan port unreachables). */
-struct gen_agg {
-	uint32_t src, dst;
-	uint64_t stime, ltime, bytes, ipbytes;
-	uint32_t pkts;
-	int8_t attack;
 };
 
 struct gen;
@@ -151,7 +140,7 @@ struct gen_dgram {
 	uint32_t len;        /* L4 bytes in buf */
 	uint8_t dir, proto;
 	uint8_t last;        /* no datagram follows */
-	uint8_t to_agg;      /* count into s->agg, not into the session */
+	uint8_t own_flow;    /* an ICMP error: labelled as a flow of its own */
 	uint64_t gap_ns;     /* to the next datagram */
 };
 void gen_dgram(struct gen *g, struct gen_sess *s, uint8_t *buf, struct gen_dgram *d);

@@ -235,6 +235,24 @@ static struct lrow *find_row(struct lrow *v, int n, uint32_t s, uint16_t sp, uin
 	return hit;
 }
 
+static struct lrow *find_icmp_row(struct lrow *v, int n, uint32_t s, uint32_t d, uint16_t sp,
+				  uint16_t dp, uint64_t ts_us, int *dir)
+{
+	struct lrow *hit = NULL;
+	for (int i = 0; i < n; i++) {
+		struct lrow *r = &v[i];
+		if (r->proto != 1 || ts_us < r->st_us || ts_us > r->lt_us ||
+		    r->sport != sp || r->dport != dp)
+			continue;
+		if (!(r->src == s && r->dst == d) && !(r->src == d && r->dst == s))
+			continue;
+		ck_assert_msg(hit == NULL, "two ICMP label rows overlap");
+		hit = r;
+		*dir = r->src != s;
+	}
+	return hit;
+}
+
 static int32_t sdiff(uint32_t a, uint32_t b) { return (int32_t)(a - b); }
 
 START_TEST(frames_decode_checksum_and_match_labels)
@@ -292,14 +310,10 @@ START_TEST(frames_decode_checksum_and_match_labels)
 		struct lrow *r;
 		if (pk.proto == 1) {
 			seen_proto[2]++;
-			/* label convention: echo flows are (requester, 8, responder, 0),
-			 * port unreachables (sender, 3, receiver, 3) */
-			if (pk.icmp_type == 8)
-				r = find_row(rows, n, s, 8, d, 0, 1, ts_us, &dir);
-			else if (pk.icmp_type == 0)
-				r = find_row(rows, n, d, 8, s, 0, 1, ts_us, &dir), dir = 1;
-			else
-				r = find_row(rows, n, s, 3, d, 3, 1, ts_us, &dir);
+			/* ICMP flows are keyed as Argus (and our decoder) key them:
+			 * type << 8 | code and the echo id or quoted port, whatever
+			 * the direction */
+			r = find_icmp_row(rows, n, s, d, sp, dp, ts_us, &dir);
 		} else {
 			seen_proto[pk.proto == 6 ? 0 : 1]++;
 			r = find_row(rows, n, s, sp, d, dp, (uint8_t)pk.proto, ts_us, &dir);
