@@ -420,12 +420,15 @@ int weir_feat_tcp_closed(const struct weir_feat *f)
 	}
 }
 
-static unsigned tcp_state_of(const struct weir_feat *f)
+static unsigned tcp_state_of(const struct weir_feat *f, int reversed)
 {
 	uint8_t st = f->tcp_status;
 	if (st & FS_RESET) return WEIR_ST_RST;
 	if (st & (FS_FIN | FS_FIN_ACK)) return WEIR_ST_FIN;
-	if (st & FS_NORMAL_CLOSE) return WEIR_ST_CLO;
+	/* A flow Argus turned round (SYN/ACK first, then its receiver spoke)
+	 * and that did not end in FIN/RST prints CLO (measured: get.pcap
+	 * frames 2-3 and 2-4). */
+	if ((st & FS_NORMAL_CLOSE) || reversed) return WEIR_ST_CLO;
 	if (st & FS_CON_EST) return WEIR_ST_CON;
 	if (st & FS_SAW_SYN_SENT) return WEIR_ST_ACC;
 	if (st & FS_SAW_SYN) return WEIR_ST_REQ;
@@ -488,11 +491,11 @@ static unsigned icmp6_state_of(unsigned type, unsigned code)
 }
 
 static unsigned state_of(const struct weir_feat *f, const struct weir_feat_dir *s,
-			 const struct weir_feat_dir *d)
+			 const struct weir_feat_dir *d, int reversed)
 {
 	switch (f->proto_class) {
 	case FC_TCP:
-		return tcp_state_of(f);
+		return tcp_state_of(f, reversed);
 	case FC_ICMP:
 		return icmp_state_of(f->icmp_type, f->icmp_code);
 	case FC_ICMP6:
@@ -599,7 +602,8 @@ void weir_feat_finalize(const struct weir_feat *f, unsigned proto,
 		rec->ackdat = f->ackdat_us * 1e-6;
 		rec->tcprtt = rec->synack + rec->ackdat;
 	}
-	rec->state = (uint8_t)state_of(f, s, d);
+	rec->state = (uint8_t)state_of(f, s, d,
+				       (f->fflags & FF_SYNACK_FIRST) && ss == (f->src_side & 1));
 	rec->ct_state_ttl = weir_feat_ct_state_ttl(rec->state, rec->sttl, rec->dttl);
 }
 
