@@ -116,6 +116,10 @@ void weir_content_init(struct weir_content_ctx *ctx,
 		       struct weir_content_state *cs, const struct weir_pkt *pkt)
 {
 	memset(cs, 0, sizeof(*cs));
+	/* the engine may hand over only packets with captured payload: a first
+	 * packet whose payload the snaplen cut off is noted here */
+	if (pkt->l4_payload_len > pkt->payload_caplen && pkt->payload_caplen < MIN_JUDGE_BYTES)
+		cs->flags |= CS_UNSEEN;
 	if (pkt->proto != 6 || (pkt->family != WEIR_AF_INET && pkt->family != WEIR_AF_INET6))
 		return;
 	if (!(pkt->tcp_flags & WEIR_TH_SYN))
