@@ -63,7 +63,7 @@ static void event(struct weir_ctl *c, const char *name, json_object *fields, int
 			json_object_object_add(o, k, json_object_get(v));
 		json_object_put(fields);
 	}
-	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	size_t l = strlen(s);
 	char *line = malloc(l + 2);
 	if (line) {
@@ -138,7 +138,7 @@ static int dp_load_model(struct weir_ctl *c, const char *dir, char *err, size_t 
 	jadd_s(rq, "path", dir);
 	char reply[4096];
 	int r = weir_dpcmd(c->cf.dataplane_socket,
-			   json_object_to_json_string_ext(rq, JSON_C_TO_STRING_PLAIN),
+			   json_object_to_json_string_ext(rq, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
 			   reply, sizeof(reply), 10000, err, errlen);
 	json_object_put(rq);
 	return r == 0 ? 0 : -1;
@@ -328,7 +328,7 @@ static void publish(struct weir_ctl *c, const struct weir_interval *iv)
 		}
 		free(c->spike_json[slot]);
 		c->spike_json[slot] = copy ? strdup(json_object_to_json_string_ext(copy,
-						   JSON_C_TO_STRING_PLAIN)) : NULL;
+						   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)) : NULL;
 		json_object_put(copy);
 		event(c, "spike", f, 1);
 	}
@@ -359,6 +359,10 @@ static void end_of_stream(struct weir_ctl *c)
 	struct weir_interval iv;
 	while (weir_ivl_flush(c->ivl, &iv))
 		publish(c, &iv);
+	struct weir_ivl_stats is;
+	weir_ivl_get_stats(c->ivl, &is);
+	if (is.watermark_ns)
+		c->last_watermark = is.watermark_ns;
 	weir_ivl_reset(c->ivl);
 	weir_spike_series_reset(&c->series);
 }
@@ -571,9 +575,12 @@ static void tick(struct weir_ctl *c, double now)
 			      span >= (uint64_t)c->cf.retrain.learn_minutes * 60ull * NS &&
 			      have >= c->cf.retrain.min_train_flows) ||
 			     (c->ended && have >= c->cf.retrain.min_train_flows);
-		static uint64_t tried_at;
-		if (enough && c->t.sampled != tried_at) {
-			tried_at = c->t.sampled;
+		/* after a failed attempt, wait for twice the samples (or the
+		 * end of the stream) before the next one */
+		if (enough && (!c->learn_tried_at || c->t.sampled >= 2 * c->learn_tried_at ||
+			       (c->ended && !c->learn_tried_at_end))) {
+			c->learn_tried_at = c->t.sampled;
+			c->learn_tried_at_end = c->ended;
 			char err[300];
 			if (start_retrain(c, "learning: first model", err, sizeof(err)) < 0) {
 				json_object *f = jobj();
@@ -588,7 +595,7 @@ static void tick(struct weir_ctl *c, double now)
 
 static char *reply_obj(json_object *o)
 {
-	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	size_t l = strlen(s);
 	char *r = malloc(l + 2);
 	if (r) {
@@ -671,8 +678,8 @@ static char *cmd_status(struct weir_ctl *c)
 	struct weir_ivl_stats is;
 	weir_ivl_get_stats(c->ivl, &is);
 	char t[40] = "";
-	if (is.watermark_ns)
-		weir_iso_time(is.watermark_ns, t, sizeof(t));
+	if (is.watermark_ns || c->last_watermark)
+		weir_iso_time(is.watermark_ns ? is.watermark_ns : c->last_watermark, t, sizeof(t));
 	jadd_s(o, "watermark", t);
 	jadd_u(o, "interval_s", c->cf.ivl.length_s);
 	jadd_u(o, "anomalies", c->t.anomalies);

@@ -62,6 +62,9 @@ struct weir_ctl {
 	char model_dir[WEIR_CTL_PATH], prev_dir[WEIR_CTL_PATH];
 	uint32_t model_version, prev_version, seen_version;
 	int learning;
+	uint64_t learn_tried_at;          /* samples at the last learning attempt */
+	int learn_tried_at_end;
+	uint64_t last_watermark;          /* of the stream that ended last */
 	struct weir_trainer *trainer;
 	struct weir_featstats fallback;   /* when no bundle: recent samples */
 	uint64_t fallback_at;             /* sampled count when fitted */

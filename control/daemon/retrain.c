@@ -174,7 +174,7 @@ static void run_job(struct weir_train_job *j, struct weir_train_outcome *o)
 	json_object_object_add(rq, "cmd", json_object_new_string("load_model"));
 	json_object_object_add(rq, "path", json_object_new_string(j->dir));
 	char reply[4096];
-	int r = weir_dpcmd(j->dp_socket, json_object_to_json_string_ext(rq, JSON_C_TO_STRING_PLAIN),
+	int r = weir_dpcmd(j->dp_socket, json_object_to_json_string_ext(rq, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
 			   reply, sizeof(reply), 10000, err, sizeof(err));
 	json_object_put(rq);
 	if (r != 0) {

@@ -15,6 +15,13 @@ static const struct subcmd subcmds[] = {
 	{ "train", weirctl_train, "train a one-class SVM bundle (or --cv K: cross-validate)" },
 	{ "eval", weirctl_eval, "score labelled flows with a bundle: AUC, detection, FPR" },
 	{ "report", weirctl_report, "HTML report of a replay's output directory" },
+	{ "status", weirctl_status, "weir-control: connection, model, watermark, totals" },
+	{ "stats", weirctl_stats, "weir-control: counters, rings, alert writers" },
+	{ "model", weirctl_model, "list | load BUNDLE | rollback the dataplane's model" },
+	{ "retrain", weirctl_retrain, "train, validate and swap in a new model now" },
+	{ "threshold", weirctl_threshold, "get | set VALUE: the decision threshold" },
+	{ "alerts", weirctl_alerts, "list | tail [-f] | rotate the alert files" },
+	{ "spikes", weirctl_spikes, "recent anomaly spikes and their top sources" },
 };
 
 static void usage(FILE *out)
