@@ -45,7 +45,7 @@ void weir_ctl_conf_default(struct weir_ctl_conf *c)
 	r->min_train_flows = 500;
 	r->learn_flows = 20000;
 	r->learn_minutes = 10;
-	r->sample_capacity = 500000;
+	r->sample_capacity = 200000;   /* 312 bytes each: 62 MB */
 	snprintf(r->model_dir, sizeof(r->model_dir), "/var/lib/weir/models");
 	snprintf(c->alert_dir, sizeof(c->alert_dir), "/var/lib/weir/alerts");
 	weir_alog_cfg_default(&c->alog);
@@ -262,6 +262,12 @@ int weir_ctl_conf_load(struct weir_ctl_conf *c, const char *path, char *err, siz
 					 path, r);
 			return -1;
 		}
+		char e[600];
+		if (weir_ctl_conf_check(c, e, sizeof(e)) < 0) {
+			snprintf(err, errlen, "%s: %s", path, e);
+			return -1;
+		}
+		return 0;
 	}
 	return weir_ctl_conf_check(c, err, errlen);
 }

@@ -100,8 +100,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	if (weir_ctl_conf_check(cf, err, sizeof(err)) < 0) {
-		fprintf(stderr, "weir-control: %s%s%s\n", conf_path ? conf_path : "",
-			conf_path ? ": " : "", err);
+		fprintf(stderr, "weir-control: %s\n", err);
 		return 1;
 	}
 	if (check_only) {
