@@ -274,6 +274,7 @@ struct weir_flow *weir_ft_lookup(struct weir_flowtable *ft,
 		return &ft->flows[idx];
 	}
 
+	weir_ftw_start(ft, pkt->ts_ns);
 	if (!ft->nfree) {
 		ft->st.table_full++;
 		evict_one(ft);

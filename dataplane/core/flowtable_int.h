@@ -92,6 +92,7 @@ struct weir_flowtable {
 	uint64_t *wbits[WEIR_TO_MAX];   /* non-empty slot bitmap */
 	uint32_t wsize, wmask;
 	uint64_t wcur;           /* absolute slot: all earlier slots are processed */
+	int wstarted;            /* wcur set from the first time seen */
 	uint64_t now_ns;         /* latest time given to weir_ft_advance() */
 	uint64_t timeout_ns[WEIR_TO_MAX];
 	uint64_t active_ns;
@@ -131,6 +132,15 @@ void weir_ftw_file(struct weir_flowtable *ft, uint32_t idx, unsigned wclass,
 		   uint64_t slot);
 void weir_ftw_unlink(struct weir_flowtable *ft, uint32_t idx);
 void weir_ftw_reset(struct weir_flowtable *ft);
+/* Before the first advance(), start the wheel at the first time seen, so
+ * that slot numbers near "now" are where the scans begin. */
+static inline void weir_ftw_start(struct weir_flowtable *ft, uint64_t ns)
+{
+	if (!ft->wstarted) {
+		ft->wcur = ns >> WEIR_FT_SLOT_SHIFT;
+		ft->wstarted = 1;
+	}
+}
 /* Active-timeout queue: append at the tail (new flow, new slice), unlink. */
 void weir_fta_append(struct weir_flowtable *ft, uint32_t idx);
 void weir_fta_unlink(struct weir_flowtable *ft, uint32_t idx);

@@ -230,6 +230,7 @@ void weir_ft_advance(struct weir_flowtable *ft, uint64_t now_ns)
 	if (now_ns > ft->now_ns)
 		ft->now_ns = now_ns;
 	now_ns = ft->now_ns;
+	weir_ftw_start(ft, now_ns);
 	target = now_ns >> WEIR_FT_SLOT_SHIFT;
 	if (target < ft->wcur)
 		target = ft->wcur;
