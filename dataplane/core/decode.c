@@ -318,6 +318,7 @@ static inline enum weir_decode_err l4_icmp4(const uint8_t *data, uint32_t caplen
 	pkt->dport = 0;
 	switch (type) {
 	case 0: case 8:             /* echo reply / request */
+		pkt->reply = type == 0;
 		pkt->sport = 8 << 8;
 		pkt->dport = id;
 		pkt->icmp_id = id;
@@ -327,6 +328,7 @@ static inline enum weir_decode_err l4_icmp4(const uint8_t *data, uint32_t caplen
 	case 15: case 16:           /* information */
 	case 17: case 18:           /* address mask */
 		/* requests are odd, their replies the next even number */
+		pkt->reply = !(type & 1u);
 		pkt->sport = (uint16_t)((type & 1u) ? type : type - 1u) << 8;
 		pkt->icmp_id = id;
 		pkt->icmp_seq = seq;
@@ -591,6 +593,7 @@ static enum weir_decode_err decode_arp(const uint8_t *data, uint32_t caplen,
 	if (unlikely(avail < len))
 		return WEIR_DEC_TRUNC_L3;
 
+	pkt->reply = rd16(a + 6) == 2;
 	pkt->family = WEIR_AF_ARP;
 	pkt->ip_ver = 0;
 	pkt->proto = WEIR_PROTO_ARP;
@@ -772,6 +775,7 @@ enum weir_decode_err weir_decode(int linktype, const uint8_t *data,
 	pkt->vlan_id = 0;
 	pkt->vlan_depth = 0;
 	pkt->mpls_depth = 0;
+	pkt->reply = 0;
 
 	if (likely(linktype == WEIR_LINK_ETHERNET)) {
 		if (unlikely(caplen < 14))

@@ -105,6 +105,13 @@ struct weir_pkt {
 	uint16_t l4_hdr_len;     /* TCP doff*4, UDP 8, ICMP 8; 0 if not present */
 
 	uint8_t frag;            /* WEIR_FRAG_* */
+	uint8_t reply;           /* 1: answers a request sent by dst (ICMPv4 echo,
+				  * timestamp, information, mask reply; ARP reply).
+				  * Argus orients a flow first seen through its
+				  * reply towards the requester: src = this dst,
+				  * and the reply is a destination packet. Not set
+				  * for ICMPv6, where Argus keeps the sender as src
+				  * (measured, doc/decoding.md). */
 	uint32_t frag_id;        /* IPv4 id / IPv6 fragment identification */
 	uint32_t frag_off;       /* byte offset of this fragment */
 

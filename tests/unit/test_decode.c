@@ -127,6 +127,7 @@ START_TEST(eth_ipv4_tcp_fields)
 	ck_assert_uint_eq(P.l3_hdr_len, 20);
 	ck_assert_uint_eq(P.l4_hdr_len, 20);
 	ck_assert_uint_eq(P.frag, 0);          /* DF alone is not a fragment */
+	ck_assert_uint_eq(P.reply, 0);
 	ck_assert_uint_eq(P.frag_id, 0xbeef);
 	ck_assert_uint_eq(P.frag_off, 0);
 	ck_assert_uint_eq(P.tcp_flags, WEIR_TH_PSH | WEIR_TH_ACK);
@@ -600,6 +601,7 @@ START_TEST(arp_flows)
 	ck_assert_uint_eq(P.payload_caplen, 0);
 	ck_assert_uint_eq(P.frag, 0);
 	ck_assert_uint_eq(P.tcp_flags, 0);
+	ck_assert_uint_eq(P.reply, 0);
 
 	/* the reply: sender and target swap, so the flow is the same pair */
 	weir_pb_init(&b);
@@ -611,6 +613,7 @@ START_TEST(arp_flows)
 	ck_ip4(P.src, "10.0.0.254");
 	ck_ip4(P.dst, "10.0.0.1");
 	ck_assert_uint_eq(P.vlan_id, 3);
+	ck_assert_uint_eq(P.reply, 1);
 
 	/* ARP for another protocol than IPv4: not ours */
 	weir_pb_init(&b);
@@ -1150,6 +1153,7 @@ START_TEST(icmp_echo_request_and_reply_share_a_key)
 	ck_assert_uint_eq(P.icmp_code, 0);
 	ck_assert_uint_eq(P.icmp_id, 1226);
 	ck_assert_uint_eq(P.icmp_seq, 3);
+	ck_assert_uint_eq(P.reply, 0);
 	ck_assert_uint_eq(P.l4_hdr_len, 8);
 	ck_assert_uint_eq(P.l4_payload_len, 56);
 	ck_assert_uint_eq(P.tcp_flags, 0);
@@ -1160,6 +1164,7 @@ START_TEST(icmp_echo_request_and_reply_share_a_key)
 	ck_assert_uint_eq(P.dport, 1226);
 	ck_assert_uint_eq(P.icmp_type, 0);
 	ck_assert_uint_eq(P.icmp_seq, 3);
+	ck_assert_uint_eq(P.reply, 1);      /* Argus: a dst packet of the requester */
 
 	/* a nonzero code does not split an echo exchange */
 	icmp4(&b, "1.1.1.1", "2.2.2.2", 8, 9, 77, 1);
@@ -1175,9 +1180,11 @@ START_TEST(icmp_echo_request_and_reply_share_a_key)
 		ck_assert_uint_eq(P.sport, pairs[i][0] << 8);
 		ck_assert_uint_eq(P.dport, 0);
 		ck_assert_uint_eq(P.icmp_id, 5);
+		ck_assert_uint_eq(P.reply, 0);
 		icmp4(&b, "2.2.2.2", "1.1.1.1", pairs[i][1], 0, 5, 6);
 		EXPECT_ERR(dec(&b), WEIR_DEC_OK);
 		ck_assert_uint_eq(P.sport, pairs[i][0] << 8);
+		ck_assert_uint_eq(P.reply, 1);
 		ck_assert_uint_eq(P.dport, 0);
 	}
 	/* router advertisement/solicitation: type only */
@@ -1302,6 +1309,7 @@ START_TEST(icmp6_key)
 	ck_assert_uint_eq(P.dport, 0);
 	ck_assert_uint_eq(P.icmp_type, 129);
 	ck_assert_uint_eq(P.icmp_id, 0x7620);
+	ck_assert_uint_eq(P.reply, 0);      /* Argus keeps ICMPv6 senders as src */
 
 	static const uint8_t map[][2] = {
 		{ 131, 130 }, { 132, 130 }, { 130, 130 }, { 134, 133 }, { 133, 133 },
@@ -1622,6 +1630,46 @@ START_TEST(pktbuild_frames_are_valid_on_the_wire)
 }
 END_TEST
 
+START_TEST(pktbuild_pcap_round_trip)
+{
+	/* Frames written with the builder's pcap writer come back through
+	 * weir_capture with their link type, lengths and nanosecond stamps. */
+	char path[] = "/tmp/weir-pktbuild-XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	struct weir_pb b;
+	weir_pb_init(&b);
+	weir_pb_eth(&b);
+	weir_pb_ipv4(&b, "10.0.0.1", "10.0.0.2", NULL);
+	weir_pb_tcp(&b, 1234, 80, WEIR_TH_SYN, NULL);
+	weir_pb_finish(&b);
+	FILE *f = weir_pb_pcap_open(path, b.linktype);
+	ck_assert_ptr_nonnull(f);
+	weir_pb_pcap_write(f, b.buf, b.len, b.len, 1500000000123456789ull);
+	weir_pb_pcap_write(f, b.buf, 40, b.len, 1500000001000000000ull);
+	ck_assert_int_eq(weir_pb_pcap_close(f), 0);
+
+	char err[256];
+	struct weir_capture *cap = weir_capture_open(path, err, sizeof(err));
+	ck_assert_msg(cap != NULL, "%s", err);
+	ck_assert_int_eq(weir_capture_linktype(cap), WEIR_LINK_ETHERNET);
+	struct weir_frame fr;
+	ck_assert_int_eq(weir_capture_next(cap, &fr, err, sizeof(err)), 1);
+	ck_assert_uint_eq(fr.ts_ns, 1500000000123456789ull);
+	ck_assert_uint_eq(fr.caplen, b.len);
+	EXPECT_ERR(dec_lw(WEIR_LINK_ETHERNET, fr.data, fr.caplen, fr.wire_len), WEIR_DEC_OK);
+	ck_assert_uint_eq(P.dport, 80);
+	ck_assert_int_eq(weir_capture_next(cap, &fr, err, sizeof(err)), 1);
+	ck_assert_uint_eq(fr.caplen, 40);
+	ck_assert_uint_eq(fr.wire_len, b.len);
+	EXPECT_ERR(dec_lw(WEIR_LINK_ETHERNET, fr.data, fr.caplen, fr.wire_len), WEIR_DEC_TRUNC_L4);
+	ck_assert_int_eq(weir_capture_next(cap, &fr, err, sizeof(err)), 0);
+	weir_capture_close(cap);
+	unlink(path);
+}
+END_TEST
+
 /* ---- every capture under $WEIR_SHARED/pcaps ---------------------------- */
 
 struct cap_totals {
@@ -1866,6 +1914,7 @@ static Suite *decode_suite(void)
 	tcase_add_test(tc, other_protocols_key_by_number);
 	tcase_add_test(tc, truncation_at_every_header_boundary);
 	tcase_add_test(tc, pktbuild_frames_are_valid_on_the_wire);
+	tcase_add_test(tc, pktbuild_pcap_round_trip);
 	suite_add_tcase(s, tc);
 
 	TCase *sweep = tcase_create("sweeps");
