@@ -97,20 +97,45 @@ static uint32_t tls_stream_len(uint32_t payload)
 	return payload + 5 * (recs ? recs : 1);
 }
 
-static void body_bytes(struct gen *g, int kind, uint32_t seed, uint32_t body_len,
-		       uint32_t b0, uint32_t n, uint8_t *dst)
+/* Checksum bookkeeping: payload bytes are summed as they are placed, in
+ * the same little-endian 16-bit word sum the frame checksum uses. A byte at
+ * an even offset of the segment is a word's low half, at an odd offset its
+ * high half. */
+static uint64_t swap_sum(uint64_t s)
 {
-	const uint8_t *blk = gen_block(g, kind);
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return ((s & 0xff) << 8) | (s >> 8);
+}
+
+/* n filler bytes from block offset a to dst, whose offset in the segment
+ * has parity pos_odd; returns their sum from the block's prefix sums. */
+static uint64_t block_copy(struct gen *g, int kind, uint32_t a, uint32_t n, uint8_t *dst,
+			   unsigned pos_odd)
+{
+	const uint32_t *qe, *qo;
+	const uint8_t *blk = gen_block_sums(g, kind, &qe, &qo);
+	memcpy(dst, blk + a, n);
+	uint64_t e = qe[a + n] - qe[a], o = qo[a + n] - qo[a];
+	return ((a ^ pos_odd) & 1) == 0 ? e + (o << 8) : (e << 8) + o;
+}
+
+static uint64_t body_bytes(struct gen *g, int kind, uint32_t seed, uint32_t body_len,
+			   uint32_t b0, uint32_t n, uint8_t *dst, uint32_t dpos)
+{
+	uint64_t sum = 0;
 	if (kind != BODY_TLS) {
 		while (n) {
 			uint32_t at = (seed + b0) & (GEN_BLOCK - 1);
 			uint32_t k = n < 2048 ? n : 2048;
-			memcpy(dst, blk + at, k);
+			sum += block_copy(g, kind, at, k, dst, dpos & 1);
 			dst += k;
+			dpos += k;
 			b0 += k;
 			n -= k;
 		}
-		return;
+		return sum;
 	}
 	while (n) {
 		uint32_t rec = b0 / TLS_REC_FULL, in = b0 % TLS_REC_FULL;
@@ -121,6 +146,8 @@ static void body_bytes(struct gen *g, int kind, uint32_t seed, uint32_t body_len
 		if (in < 5) {
 			uint8_t h[5] = { 0x17, 0x03, 0x03, (uint8_t)(rlen >> 8), (uint8_t)rlen };
 			*dst++ = h[in];
+			sum += (dpos & 1) ? (uint64_t)h[in] << 8 : h[in];
+			dpos++;
 			b0++;
 			n--;
 			continue;
@@ -130,34 +157,41 @@ static void body_bytes(struct gen *g, int kind, uint32_t seed, uint32_t body_len
 			k = n;
 		if (k > 2048)
 			k = 2048;
-		memcpy(dst, blk + ((seed + b0) & (GEN_BLOCK - 1)), k);
+		sum += block_copy(g, BODY_RANDOM, (seed + b0) & (GEN_BLOCK - 1), k, dst, dpos & 1);
 		dst += k;
+		dpos += k;
 		b0 += k;
 		n -= k;
 	}
+	return sum;
 }
 
-void gen_msg_bytes(struct gen *g, const struct gen_sess *s, const struct gen_msg *m,
-		   uint32_t off, uint32_t len, uint8_t *dst)
+uint64_t gen_msg_bytes(struct gen *g, const struct gen_sess *s, const struct gen_msg *m,
+		       uint32_t off, uint32_t len, uint8_t *dst)
 {
 	uint32_t pos = 0, end = off + len;
+	uint64_t sum = 0;
 	const char *text = s->text[m->tb];
 	for (unsigned i = 0; i < m->nparts && pos < end; i++) {
 		const struct gen_part *p = &m->parts[i];
 		uint32_t te = pos + p->text_len;
 		if (off < te && end > pos) {
 			uint32_t a = off > pos ? off : pos, z = end < te ? end : te;
-			memcpy(dst + (a - off), text + p->text_off + (a - pos), z - a);
+			uint8_t *d = dst + (a - off);
+			memcpy(d, text + p->text_off + (a - pos), z - a);
+			uint64_t ts = gen_csum_add(0, d, z - a);
+			sum += ((a - off) & 1) ? swap_sum(ts) : ts;
 		}
 		pos = te;
 		uint32_t be = pos + p->body_len;
 		if (off < be && end > pos) {
 			uint32_t a = off > pos ? off : pos, z = end < be ? end : be;
-			body_bytes(g, p->body_kind, s->body_seed + i * 7919u, p->body_len,
-				   a - pos, z - a, dst + (a - off));
+			sum += body_bytes(g, p->body_kind, s->body_seed + i * 7919u, p->body_len,
+					  a - pos, z - a, dst + (a - off), a - off);
 		}
 		pos = be;
 	}
+	return sum;
 }
 
 /* ------------------------------------------------------------------ */

@@ -79,6 +79,7 @@ struct gen {
 
 	double mix_cum[WEIR_GEN_NAPPS];
 	uint8_t *blk_rand, *blk_html;
+	uint32_t *q[2][2];          /* prefix sums: [html][odd] */
 	uint8_t dgram_buf[2048];
 	struct weir_gen_stats st;
 };
@@ -371,9 +372,8 @@ static void emit_tcp(struct gen *g, struct gen_sess *s, int dir, uint8_t flags,
 	th[13] = flags;
 	gen_put16(th + 14, win);
 	th[18] = th[19] = 0;
-	if (len)
-		gen_msg_bytes(g, s, m, off, len, o);
-	uint32_t flen = gen_frame_end(&g->out, hl + len);
+	uint64_t psum = len ? gen_msg_bytes(g, s, m, off, len, o) : 0;
+	uint32_t flen = gen_frame_end_sum(&g->out, hl + len, hl, psum);
 	account(g, s, dir, flen, 0);
 }
 
@@ -584,6 +584,7 @@ static void do_act(struct gen *g, struct gen_sess *s, int act, const struct gen_
 		s->cur_tb = m->tb;
 		s->fl_off0 = 0;
 		flight_setup(g, s);
+		s->fl_tnext = s->t;
 		s->ph = PH_SEG;
 		break;
 	case ACT_FIN:
@@ -603,12 +604,8 @@ static uint32_t seg_end(const struct gen_sess *s, uint32_t idx)
 	return e < s->msg.len ? e : s->msg.len;
 }
 
-static uint64_t seg_time(struct gen *g, const struct gen_sess *s, uint32_t idx)
-{
-	return s->fl_t0 + idx * (uint64_t)((double)(s->mss + 66) * 8000.0 / g->sc->bandwidth_mbps);
-}
-
-/* After a flight and its acks: next flight, or the next message. */
+/* After a flight, its acks and any retransmission: the next flight (the
+ * first ack reached the sender), or the next message. */
 static void after_flight(struct gen *g, struct gen_sess *s)
 {
 	int dir = s->msg.dir;
@@ -616,12 +613,13 @@ static void after_flight(struct gen *g, struct gen_sess *s)
 	s->fl_off0 = seg_end(s, s->fl_n - 1);
 	if (s->fl_lost >= 0)
 		snd->cwnd = snd->cwnd > 4 ? snd->cwnd / 2 : 2;
-	else if (snd->cwnd < 128)
-		snd->cwnd = (uint8_t)(snd->cwnd * 2 > 128 ? 128 : snd->cwnd * 2);
+	else if (snd->cwnd < GEN_MAX_CWND)
+		snd->cwnd = (uint8_t)(snd->cwnd * 2 > GEN_MAX_CWND ? GEN_MAX_CWND : snd->cwnd * 2);
 	if (s->fl_off0 < s->msg.len) {
-		uint64_t ack_seen = s->n_acks ? s->t_ack1 : s->t_prev;
+		uint64_t ack_seen = s->fl_acked && s->fl_lost < 0 ? s->t_ack1 : s->t_prev;
 		s->t = at_least(ack_seen + snd->rtt_ns + gen_jitter(g), s->t_prev + GEN_US);
 		flight_setup(g, s);
+		s->fl_tnext = s->t;
 		s->ph = PH_SEG;
 		return;
 	}
@@ -631,39 +629,58 @@ static void after_flight(struct gen *g, struct gen_sess *s)
 	do_act(g, s, s->pend_act, &m);
 }
 
-/* Plan the acks of the flight just sent. */
-static void plan_acks(struct gen *g, struct gen_sess *s, int last_of_msg)
+/* The receiver's acks are queued as segments pass the capture point and
+ * merged with the sender's next segments by time, so data and acks
+ * interleave as they do on a real link. */
+static void aq_push(struct gen_sess *s, uint64_t t, uint8_t j, uint8_t dup)
 {
-	s->ack_i = 0;
-	s->n_dup = 0;
-	if (s->fl_lost < 0) {
-		s->n_acks = (uint16_t)((s->fl_n + 1) / 2);
-		/* Delayed ACK: a quick reply from the receiver carries the ack of
-		 * an odd last segment. */
-		if (last_of_msg && s->pend_act == ACT_MSG && s->pend.dir != s->msg.dir &&
-		    s->pend.think_ns < 40 * GEN_MS && (s->fl_n & 1))
-			s->n_acks--;
-	} else {
-		s->n_acks = (uint16_t)(s->fl_lost / 2);
-		s->n_dup = (uint16_t)(s->fl_n - 1 - s->fl_lost);
+	if (s->aq_n) {
+		uint64_t last = s->aq[(s->aq_head + s->aq_n - 1) & (GEN_MAX_CWND - 1)].t;
+		if (t < last)
+			t = last;
 	}
-	int rcv = !s->msg.dir;
-	if (s->n_acks) {
+	struct gen_ack *a = &s->aq[(s->aq_head + s->aq_n) & (GEN_MAX_CWND - 1)];
+	a->t = t;
+	a->j = j;
+	a->dup = dup;
+	s->aq_n++;
+}
+
+static uint64_t rto_ns(const struct gen_sess *s)
+{
+	uint64_t rto = 2 * (uint64_t)(s->ep[0].rtt_ns + s->ep[1].rtt_ns);
+	return rto < 200 * GEN_MS ? 200 * GEN_MS : rto;
+}
+
+/* Next packet of the flight in progress: an ack that is due, the next
+ * segment, or what follows the flight. */
+static void flight_next(struct gen *g, struct gen_sess *s)
+{
+	uint64_t now = s->t_prev;
+	int segs_left = s->fl_i < s->fl_n;
+	if (s->aq_n && (!segs_left || s->aq[s->aq_head].t <= s->fl_tnext)) {
 		s->ph = PH_ACK;
-		s->t = at_least(seg_time(g, s, 1) + s->ep[rcv].rtt_ns + gen_jitter(g),
-				s->t_prev + GEN_US);
-	} else if (s->n_dup) {
-		s->ph = PH_DUPACK;
-		s->t = at_least(seg_time(g, s, (uint32_t)s->fl_lost + 1) + s->ep[rcv].rtt_ns,
-				s->t_prev + GEN_US);
-	} else if (s->fl_lost >= 0) {
-		s->ph = PH_RETX;
-		uint64_t rto = 2 * (uint64_t)(s->ep[0].rtt_ns + s->ep[1].rtt_ns);
-		if (rto < 200 * GEN_MS)
-			rto = 200 * GEN_MS;
-		s->t = at_least(seg_time(g, s, (uint32_t)s->fl_lost) + rto, s->t_prev + GEN_US);
-	} else {
+		s->t = at_least(s->aq[s->aq_head].t, now);
+		return;
+	}
+	if (segs_left) {
+		s->ph = PH_SEG;
+		s->t = at_least(s->fl_tnext, now);
+		return;
+	}
+	if (s->fl_lost < 0) {
 		after_flight(g, s);
+		return;
+	}
+	s->ph = PH_RETX;
+	if (s->n_dup >= 3) {
+		/* fast retransmit: the third dup ack reached the sender; it is at
+		 * least a round trip after the flight's last segment, which also
+		 * keeps tshark from calling it out-of-order */
+		s->t = at_least(s->t_dup3 + s->ep[s->msg.dir].rtt_ns + gen_jitter(g),
+				s->fl_tlast + s->hs_rtt + 500 * GEN_US);
+	} else {
+		s->t = at_least(s->fl_tlost + rto_ns(s), now + GEN_US);
 	}
 }
 
@@ -675,6 +692,8 @@ static void step_tcp(struct gen *g, struct gen_sess *s)
 	struct gen_ep *c = &s->ep[0], *sv = &s->ep[1];
 	uint32_t seq0 = s->ep[dir].nxt;
 
+	/* every visit emits one packet, at s->t */
+	s->t_prev = t;
 	switch (s->ph) {
 	case PH_SYN:
 		if (s->app == A_SYN_PROBE) {
@@ -711,6 +730,7 @@ static void step_tcp(struct gen *g, struct gen_sess *s)
 		return;
 	case PH_HSACK:
 		emit_tcp(g, s, 0, TH_ACK, c->nxt, sv->nxt, OPT_DATA, NULL, 0, 0, 0, 0);
+		s->hs_rtt = t - s->stime;
 		s->t_prev = t;
 		s->t_lastdata = t;
 		s->last_dir = 0;
@@ -720,94 +740,62 @@ static void step_tcp(struct gen *g, struct gen_sess *s)
 		}
 		return;
 	case PH_SEG: {
-		uint32_t off = s->fl_off0 + (uint32_t)s->fl_i * s->mss;
-		uint32_t end = seg_end(s, s->fl_i);
+		uint32_t jx = s->fl_i;
+		uint32_t off = s->fl_off0 + jx * s->mss;
+		uint32_t end = seg_end(s, jx);
 		int last = end == s->msg.len;
-		if (s->fl_i == 0)
+		if (jx == 0) {
 			s->fl_t0 = t;
+			s->fl_acked = 0;
+			s->n_dup = 0;
+			s->aq_n = 0;
+		}
 		s->fl_tlast = t;
 		emit_tcp(g, s, dir, TH_ACK | (last ? TH_PSH : 0), seq0 + off,
 			 s->ep[rcv].nxt, OPT_DATA, &s->msg, off, end - off, 0, 0);
-		if (last)
-			s->t_lastdata = t;
-		s->t_prev = t;
-		if (++s->fl_i < s->fl_n) {
-			s->t = t + ser_ns(g, end - off + 66);
-			return;
-		}
 		if (last) {
+			s->t_lastdata = t;
 			/* The reply is decided now: it decides the delayed ACK. */
 			s->pend_act = (uint8_t)gen_app_next(g, s, &s->pend);
 		}
-		plan_acks(g, s, last);
+		uint64_t ta = t + s->ep[rcv].rtt_ns + 10 * GEN_US + gen_below(&g->rng, 20000);
+		if ((int)jx == s->fl_lost) {
+			s->fl_tlost = t;          /* lost after the capture point: no ack */
+		} else if (s->fl_lost >= 0 && (int)jx > s->fl_lost) {
+			aq_push(s, ta, (uint8_t)jx, 1);
+		} else if ((jx & 1) || jx + 1 == s->fl_n) {
+			/* every second segment is acked at once; a lone last one
+			 * waits for the delayed ack, unless a quick reply carries it */
+			int piggy = last && !(jx & 1) && s->pend_act == ACT_MSG &&
+				    s->pend.dir != dir && s->pend.think_ns < 40 * GEN_MS;
+			if (!piggy)
+				aq_push(s, (jx & 1) ? ta : ta + (last ? 0 : 40 * GEN_MS), (uint8_t)jx, 0);
+		}
+		s->fl_i++;
+		s->fl_tnext = t + ser_ns(g, end - off + 66);
+		flight_next(g, s);
 		return;
 	}
 	case PH_ACK: {
-		uint32_t covered = (uint32_t)(s->ack_i + 1) * 2;
-		if (covered > s->fl_n)
-			covered = s->fl_n;
-		if (s->fl_lost >= 0 && covered > (uint32_t)s->fl_lost)
-			covered = (uint32_t)s->fl_lost;
-		emit_tcp(g, s, rcv, TH_ACK, s->ep[rcv].nxt, seq0 + seg_end(s, covered - 1),
-			 OPT_DATA, NULL, 0, 0, 0, 0);
-		if (s->ack_i == 0)
-			s->t_ack1 = t;
-		s->t_prev = t;
-		if (++s->ack_i < s->n_acks) {
-			uint32_t next_cov = (uint32_t)(s->ack_i + 1) * 2;
-			if (next_cov > s->fl_n)
-				next_cov = s->fl_n;
-			s->t = at_least(seg_time(g, s, next_cov - 1) + s->ep[rcv].rtt_ns,
-					t + GEN_US);
-			return;
-		}
-		if (s->fl_lost < 0) {
-			after_flight(g, s);
-			return;
-		}
-		s->ack_i = 0;
-		if (s->n_dup) {
-			s->ph = PH_DUPACK;
-			s->t = at_least(seg_time(g, s, (uint32_t)s->fl_lost + 1) + s->ep[rcv].rtt_ns,
-					t + GEN_US);
+		struct gen_ack a = s->aq[s->aq_head];
+		s->aq_head = (uint8_t)((s->aq_head + 1) & (GEN_MAX_CWND - 1));
+		s->aq_n--;
+		if (!a.dup) {
+			emit_tcp(g, s, rcv, TH_ACK, s->ep[rcv].nxt, seq0 + seg_end(s, a.j),
+				 OPT_DATA, NULL, 0, 0, 0, 0);
 		} else {
-			s->ph = PH_RETX;
-			uint64_t rto = 2 * (uint64_t)(c->rtt_ns + sv->rtt_ns);
-			s->t = at_least(seg_time(g, s, (uint32_t)s->fl_lost) +
-					(rto < 200 * GEN_MS ? 200 * GEN_MS : rto), t + GEN_US);
+			uint32_t lost = (uint32_t)s->fl_lost;
+			uint32_t lost_off = lost ? seg_end(s, lost - 1) : s->fl_off0;
+			emit_tcp(g, s, rcv, TH_ACK, s->ep[rcv].nxt, seq0 + lost_off, OPT_SACK, NULL, 0, 0,
+				 seq0 + seg_end(s, lost), seq0 + seg_end(s, a.j));
+			if (++s->n_dup == 3)
+				s->t_dup3 = t;
 		}
-		return;
-	}
-	case PH_DUPACK: {
-		uint32_t lost = (uint32_t)s->fl_lost;
-		uint32_t got = lost + 1 + s->ack_i;
-		uint32_t lost_off = lost ? seg_end(s, lost - 1) : s->fl_off0;
-		emit_tcp(g, s, rcv, TH_ACK, s->ep[rcv].nxt, seq0 + lost_off, OPT_SACK, NULL, 0, 0,
-			 seq0 + seg_end(s, lost), seq0 + seg_end(s, got));
-		if (s->ack_i == 2)
-			s->t_dup3 = t;
-		if (s->ack_i == 0 && lost < 2)
+		if (!s->fl_acked) {
+			s->fl_acked = 1;
 			s->t_ack1 = t;
-		s->t_prev = t;
-		if (++s->ack_i < s->n_dup) {
-			s->t = at_least(seg_time(g, s, got + 1) + s->ep[rcv].rtt_ns, t + GEN_US);
-			return;
 		}
-		s->ph = PH_RETX;
-		if (s->n_dup >= 3) {
-			/* fast retransmit: the third dup ack reached the sender; a
-			 * window-limited sender has sent nothing since its flight,
-			 * so the retransmission is at least a round trip after the
-			 * last segment (which also keeps tshark's analysis right) */
-			s->t = at_least(s->t_dup3 + s->ep[dir].rtt_ns + gen_jitter(g),
-					s->fl_tlast + c->rtt_ns + sv->rtt_ns + GEN_MS +
-					(uint64_t)(4e6 * g->sc->jitter_ms));
-		} else {
-			uint64_t rto = 2 * (uint64_t)(c->rtt_ns + sv->rtt_ns);
-			s->t = at_least(seg_time(g, s, lost) + (rto < 200 * GEN_MS ? 200 * GEN_MS : rto),
-					t + GEN_US);
-		}
-		s->t = at_least(s->t, t + GEN_US);
+		flight_next(g, s);
 		return;
 	}
 	case PH_RETX: {
@@ -828,9 +816,6 @@ static void step_tcp(struct gen *g, struct gen_sess *s)
 	case PH_FINAL_ACK:
 		emit_tcp(g, s, rcv, TH_ACK, s->ep[rcv].nxt, seq0 + seg_end(s, s->fl_n - 1),
 			 OPT_DATA, NULL, 0, 0, 0, 0);
-		if (!s->n_acks && !s->n_dup)
-			s->t_ack1 = t;
-		s->t_prev = t;
 		after_flight(g, s);
 		return;
 	case PH_FIN_A: {
@@ -1158,7 +1143,7 @@ static int setup(struct gen *g, char *err, size_t errlen)
 	g->blk_html = malloc(GEN_BLOCK + 2048);
 	g->lbuf = malloc(1u << 20);
 	if (!g->hosts || !g->sess || !g->free_ids || !g->heap || !g->srcs || !g->blk_rand ||
-	    !g->blk_html || !g->lbuf || gen_out_init(&g->out, NULL, 8u << 20) < 0) {
+	    !g->blk_html || !g->lbuf || gen_out_init(&g->out, NULL, 8u << 20, g->o.snaplen) < 0) {
 		snprintf(err, errlen, "out of memory (max_sessions %u); lower [general] max_sessions",
 			 sc->max_sessions);
 		return -1;
@@ -1273,12 +1258,28 @@ static int setup(struct gen *g, char *err, size_t errlen)
 		for (; *w && pos < GEN_BLOCK + 2048; w++)
 			g->blk_html[pos++] = (uint8_t)*w;
 	}
+	for (int h = 0; h < 2; h++) {
+		const uint8_t *b = h ? g->blk_html : g->blk_rand;
+		for (int odd = 0; odd < 2; odd++) {
+			uint32_t *q = g->q[h][odd] = malloc((GEN_BLOCK + 2049) * sizeof(uint32_t));
+			if (!q) {
+				snprintf(err, errlen, "out of memory");
+				return -1;
+			}
+			q[0] = 0;
+			for (uint32_t i = 0; i < GEN_BLOCK + 2048; i++)
+				q[i + 1] = q[i] + ((i & 1) == (uint32_t)odd ? b[i] : 0);
+		}
+	}
 	return 0;
 }
 
-const uint8_t *gen_block(struct gen *g, int kind)
+const uint8_t *gen_block_sums(struct gen *g, int kind, const uint32_t **qe, const uint32_t **qo)
 {
-	return kind == BODY_HTML ? g->blk_html : g->blk_rand;
+	int h = kind == BODY_HTML;
+	*qe = g->q[h][0];
+	*qo = g->q[h][1];
+	return h ? g->blk_html : g->blk_rand;
 }
 
 static void cleanup(struct gen *g)
@@ -1293,6 +1294,9 @@ static void cleanup(struct gen *g)
 	free(g->srcs);
 	free(g->blk_rand);
 	free(g->blk_html);
+	for (int h = 0; h < 2; h++)
+		for (int k = 0; k < 2; k++)
+			free(g->q[h][k]);
 	free(g->lbuf);
 	gen_out_free(&g->out);
 }

@@ -82,6 +82,13 @@ struct gen_ep {
 	uint8_t port_owned;       /* release the port at the end */
 };
 
+#define GEN_MAX_CWND 64   /* segments per flight; power of two (ack ring) */
+
+struct gen_ack {
+	uint64_t t;
+	uint8_t j, dup;   /* acks segment j of the flight; dup: a SACK dup ack */
+};
+
 struct gen_sess {
 	uint64_t t, t_prev;
 	uint64_t stime, ltime;
@@ -99,9 +106,12 @@ struct gen_sess {
 	/* TCP transfer of the current message */
 	struct gen_msg msg, pend;
 	uint32_t fl_off0;
-	uint16_t fl_n, fl_i, ack_i, n_acks, n_dup;
+	uint16_t fl_n, fl_i, n_dup;
 	int16_t fl_lost;
-	uint64_t fl_t0, fl_tlast, t_ack1, t_lastdata, t_dup3, t_retx;
+	uint8_t fl_acked, aq_head, aq_n;
+	uint64_t hs_rtt;          /* SYN to handshake ACK at the capture point */
+	uint64_t fl_t0, fl_tlast, fl_tlost, fl_tnext, t_ack1, t_lastdata, t_dup3, t_retx;
+	struct gen_ack aq[GEN_MAX_CWND];
 
 	/* application state */
 	uint16_t step, count, count2, fails;
@@ -129,7 +139,9 @@ double gen_size_scale(struct gen *g, uint64_t t);
 uint64_t gen_jitter(struct gen *g);
 uint32_t gen_host_index(struct gen *g, const struct gen_host *h);
 
-const uint8_t *gen_block(struct gen *g, int kind);   /* GEN_BLOCK + 2048 bytes */
+/* filler block (GEN_BLOCK + 2048 bytes) and its prefix sums of the bytes at
+ * even and odd offsets: qe[i] = sum of block[j] for even j < i */
+const uint8_t *gen_block_sums(struct gen *g, int kind, const uint32_t **qe, const uint32_t **qo);
 
 /* apps.c */
 void gen_app_init(struct gen *g, struct gen_sess *s);
@@ -145,8 +157,9 @@ struct gen_dgram {
 };
 void gen_dgram(struct gen *g, struct gen_sess *s, uint8_t *buf, struct gen_dgram *d);
 
-/* payload bytes of a TCP message, [off, off+len) */
-void gen_msg_bytes(struct gen *g, const struct gen_sess *s, const struct gen_msg *m,
+/* payload bytes of a TCP message, [off, off+len), written to dst (at an
+ * even offset of the segment); returns their checksum sum */
+uint64_t gen_msg_bytes(struct gen *g, const struct gen_sess *s, const struct gen_msg *m,
 		   uint32_t off, uint32_t len, uint8_t *dst);
 
 #endif

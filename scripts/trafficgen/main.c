@@ -22,6 +22,8 @@ static const char usage[] =
 "  -p, --packets N       stop after N packets\n"
 "  -d, --duration S      seconds of traffic (default: the scenario's)\n"
 "  -k, --scale X         multiply every rate by X (default 1)\n"
+"  -S, --snaplen N       keep N bytes of each frame (min 64; default: all);\n"
+"                        lengths and checksums stay those of the whole frame\n"
 "  -q, --quiet           no summary\n";
 
 static int num(const char *opt, const char *s, double lo, double hi, double *out)
@@ -43,14 +45,15 @@ int main(int argc, char **argv)
 		{ "output", required_argument, 0, 'o' }, { "labels", required_argument, 0, 'l' },
 		{ "extra", no_argument, 0, 'x' }, { "seed", required_argument, 0, 's' },
 		{ "packets", required_argument, 0, 'p' }, { "duration", required_argument, 0, 'd' },
-		{ "scale", required_argument, 0, 'k' }, { "quiet", no_argument, 0, 'q' },
+		{ "scale", required_argument, 0, 'k' },
+		{ "snaplen", required_argument, 0, 'S' }, { "quiet", no_argument, 0, 'q' },
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
 	};
 	struct weir_gen_opts o = { .scale = 1.0 };
 	const char *out = NULL, *lab = NULL;
 	int quiet = 0, c;
 	double v;
-	while ((c = getopt_long(argc, argv, "o:l:xs:p:d:k:qh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:l:xs:p:d:k:S:qh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'o': out = optarg; break;
 		case 'l': lab = optarg; break;
@@ -80,6 +83,11 @@ int main(int argc, char **argv)
 			if (num("--scale", optarg, 1e-6, 1e6, &v) < 0)
 				return 2;
 			o.scale = v;
+			break;
+		case 'S':
+			if (num("--snaplen", optarg, 64, 65535, &v) < 0)
+				return 2;
+			o.snaplen = (uint32_t)v;
 			break;
 		case 'q': quiet = 1; break;
 		case 'h': fputs(usage, stdout); return 0;

@@ -101,6 +101,7 @@ struct weir_gen_opts {
 	double duration;        /* > 0: overrides the scenario */
 	double scale;           /* multiplies every rate; 1.0 normally */
 	int extra_columns;      /* intended pkts/bytes per direction in the labels */
+	uint32_t snaplen;       /* 0: whole frames; else keep this many bytes of each */
 };
 
 struct weir_gen_stats {

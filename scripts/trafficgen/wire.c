@@ -6,10 +6,11 @@
 
 #define PCAP_RECHDR 16
 
-int gen_out_init(struct gen_out *o, FILE *fp, size_t cap)
+int gen_out_init(struct gen_out *o, FILE *fp, size_t cap, uint32_t snaplen)
 {
 	memset(o, 0, sizeof(*o));
 	o->fp = fp;
+	o->snaplen = snaplen ? snaplen : 65535;
 	o->cap = cap < 65536 ? 65536 : cap;
 	o->buf = malloc(o->cap);
 	if (!o->buf)
@@ -17,7 +18,7 @@ int gen_out_init(struct gen_out *o, FILE *fp, size_t cap)
 	/* Classic pcap, microsecond stamps, little-endian as written by x86
 	 * tcpdump: every reader (Argus, tshark, libpcap) takes it. */
 	uint8_t *h = o->buf;
-	uint32_t magic = 0xa1b2c3d4, snap = 65535, link = 1, zero = 0;
+	uint32_t magic = 0xa1b2c3d4, snap = o->snaplen, link = 1, zero = 0;
 	uint16_t vmaj = 2, vmin = 4;
 	memcpy(h, &magic, 4);
 	memcpy(h + 4, &vmaj, 2);
@@ -120,6 +121,12 @@ uint8_t *gen_frame_begin(struct gen_out *o, uint64_t ts_ns, const struct gen_l3 
 
 uint32_t gen_frame_end(struct gen_out *o, uint32_t l4_len)
 {
+	return gen_frame_end_sum(o, l4_len, l4_len, 0);
+}
+
+uint32_t gen_frame_end_sum(struct gen_out *o, uint32_t l4_len, uint32_t l4_summed_from,
+			   uint64_t sum_after)
+{
 	uint8_t *f = o->cur;
 	uint8_t *ip = f + PCAP_RECHDR + GEN_ETH_LEN;
 	uint8_t *l4 = ip + GEN_IP_LEN;
@@ -142,15 +149,18 @@ uint32_t gen_frame_end(struct gen_out *o, uint32_t l4_len)
 			uint8_t ph[4] = { 0, ip[9], (uint8_t)(l4_len >> 8), (uint8_t)l4_len };
 			sum = gen_csum_add(gen_csum_add(0, ip + 12, 8), ph, 4);
 		}
-		c = gen_csum_fold(gen_csum_add(sum, l4, l4_len));
+		c = gen_csum_fold(gen_csum_add(sum + sum_after, l4, l4_summed_from));
 		/* UDP sends a computed 0 as all ones (0 means "no checksum"). */
 		if (ip[9] == 17 && c == 0)
 			c = 0xffff;
 		memcpy(l4 + coff, &c, 2);
 	}
-	memcpy(f + 8, &flen, 4);
+	/* A snap length keeps the headers (checksums are those of the whole
+	 * frame, as a truncating capture would see them). */
+	uint32_t incl = flen < o->snaplen ? flen : o->snaplen;
+	memcpy(f + 8, &incl, 4);
 	memcpy(f + 12, &flen, 4);
-	o->len += PCAP_RECHDR + flen;
+	o->len += PCAP_RECHDR + incl;
 	o->packets++;
 	o->bytes += flen;
 	return flen;

@@ -20,11 +20,12 @@ struct gen_out {
 	uint8_t *buf;
 	size_t len, cap;
 	int err;                  /* errno of the first failed write */
-	uint64_t packets, bytes;  /* frames and frame bytes written */
+	uint64_t packets, bytes;  /* frames and frame bytes (on the wire) written */
+	uint32_t snaplen;         /* bytes kept of each frame */
 	uint8_t *cur;             /* frame being built */
 };
 
-int gen_out_init(struct gen_out *o, FILE *fp, size_t cap);
+int gen_out_init(struct gen_out *o, FILE *fp, size_t cap, uint32_t snaplen);
 int gen_out_flush(struct gen_out *o);
 void gen_out_free(struct gen_out *o);
 
@@ -43,6 +44,12 @@ uint8_t *gen_frame_begin(struct gen_out *o, uint64_t ts_ns, const struct gen_l3 
 /* Finish the frame begun last with l4_len bytes of L4; returns the frame
  * length. TCP/UDP checksums cover the pseudo header, ICMP's does not. */
 uint32_t gen_frame_end(struct gen_out *o, uint32_t l4_len);
+
+/* Same, when the caller already summed the L4 bytes after the first
+ * l4_summed_from (payload copied from precomputed blocks): only the
+ * headers are read again. */
+uint32_t gen_frame_end_sum(struct gen_out *o, uint32_t l4_len, uint32_t l4_summed_from,
+			   uint64_t sum_after);
 
 /* Internet checksum over a buffer, accumulated (call fold at the end). The
  * sum is kept in memory byte order, so the folded value is stored as is. */
