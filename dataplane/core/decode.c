@@ -145,6 +145,23 @@ static inline enum weir_decode_err l4_none(const uint8_t *data, uint32_t caplen,
 	return WEIR_DEC_OK;
 }
 
+/* The IP payload is shorter than the L4 header. In a first fragment that is
+ * the tiny-fragment trick: Argus still counts it, in a flow keyed with ports
+ * 0 that the later fragments join (measured on
+ * suricata-verify bug-6887-defrag-*-tcp-syn: "1.1.1.1.0 -> 2.2.2.2.0 tcp,
+ * 3 pkts"), so it decodes like a later fragment. In an unfragmented packet
+ * the header is missing: truncated. */
+static inline enum weir_decode_err short_first_fragment(const uint8_t *data,
+							uint32_t caplen,
+							uint32_t l4off,
+							uint32_t l4len,
+							struct weir_pkt *pkt)
+{
+	if (!(pkt->frag & WEIR_FRAG_IS))
+		return WEIR_DEC_TRUNC_L4;
+	return l4_none(data, caplen, l4off, l4len, pkt);
+}
+
 /* TCP options: a malformed option ends the walk (what we found so far is
  * kept) but never fails the packet; the segment itself is still good. */
 static inline void tcp_options(const uint8_t *o, uint32_t len, struct weir_pkt *pkt)
@@ -209,17 +226,24 @@ static inline enum weir_decode_err l4_tcp(const uint8_t *data, uint32_t caplen,
 	uint32_t avail = caplen - l4off;
 	const uint8_t *th = data + l4off;
 
-	if (unlikely(avail < 20 || l4len < 20))
+	if (unlikely(l4len < 20))
+		return short_first_fragment(data, caplen, l4off, l4len, pkt);
+	if (unlikely(avail < 20))
 		return WEIR_DEC_TRUNC_L4;
 	uint32_t doff = (uint32_t)(th[12] >> 4) * 4;
 	if (unlikely(doff < 20))
 		return WEIR_DEC_BAD_TCP_HDR;
-	if (unlikely(doff > l4len))
-		/* A first fragment may legally end inside the options (it is an
-		 * evasion trick, but not an impossible packet); an unfragmented
-		 * one claiming more header than the IP payload is broken. */
-		return (pkt->frag & WEIR_FRAG_IS) ? WEIR_DEC_TRUNC_L4 : WEIR_DEC_BAD_TCP_HDR;
-	if (unlikely(doff > avail))
+	uint32_t hl = doff;
+	if (unlikely(doff > l4len)) {
+		/* A first fragment may end inside the options (the rest follow
+		 * in the next fragment; Argus keys and counts it normally); an
+		 * unfragmented segment claiming more header than the IP payload
+		 * is broken. */
+		if (!(pkt->frag & WEIR_FRAG_IS))
+			return WEIR_DEC_BAD_TCP_HDR;
+		hl = l4len;
+	}
+	if (unlikely(hl > avail))
 		return WEIR_DEC_TRUNC_L4;
 
 	pkt->sport = rd16(th);
@@ -228,15 +252,15 @@ static inline enum weir_decode_err l4_tcp(const uint8_t *data, uint32_t caplen,
 	pkt->tcp_ack = rd32(th + 8);
 	pkt->tcp_flags = th[13];
 	pkt->tcp_win = rd16(th + 14);
-	pkt->l4_hdr_len = (uint16_t)doff;
+	pkt->l4_hdr_len = (uint16_t)hl;
 	pkt->tcp_mss = 0;
 	pkt->tcp_wscale = 0;
-	if (doff > 20)
-		tcp_options(th + 20, doff - 20, pkt);
+	if (hl > 20)
+		tcp_options(th + 20, hl - 20, pkt);
 	else
 		pkt->tcp_opts = 0;
 	clear_icmp(pkt);
-	set_payload(data, caplen, l4off + doff, l4len - doff, pkt);
+	set_payload(data, caplen, l4off + hl, l4len - hl, pkt);
 	return WEIR_DEC_OK;
 }
 
@@ -246,7 +270,9 @@ static inline enum weir_decode_err l4_udp(const uint8_t *data, uint32_t caplen,
 {
 	const uint8_t *uh = data + l4off;
 
-	if (unlikely(caplen - l4off < 8 || l4len < 8))
+	if (unlikely(l4len < 8))
+		return short_first_fragment(data, caplen, l4off, l4len, pkt);
+	if (unlikely(caplen - l4off < 8))
 		return WEIR_DEC_TRUNC_L4;
 	pkt->sport = rd16(uh);
 	pkt->dport = rd16(uh + 2);
@@ -306,7 +332,9 @@ static inline enum weir_decode_err l4_icmp4(const uint8_t *data, uint32_t caplen
 	uint32_t avail = caplen - l4off;
 	const uint8_t *ih = data + l4off;
 
-	if (unlikely(avail < 8 || l4len < 8))
+	if (unlikely(l4len < 8))
+		return short_first_fragment(data, caplen, l4off, l4len, pkt);
+	if (unlikely(avail < 8))
 		return WEIR_DEC_TRUNC_L4;
 	uint8_t type = ih[0], code = ih[1];
 	uint16_t id = rd16(ih + 4), seq = rd16(ih + 6);
@@ -360,7 +388,9 @@ static inline enum weir_decode_err l4_icmp6(const uint8_t *data, uint32_t caplen
 {
 	const uint8_t *ih = data + l4off;
 
-	if (unlikely(caplen - l4off < 8 || l4len < 8))
+	if (unlikely(l4len < 8))
+		return short_first_fragment(data, caplen, l4off, l4len, pkt);
+	if (unlikely(caplen - l4off < 8))
 		return WEIR_DEC_TRUNC_L4;
 	uint8_t type = ih[0], code = ih[1], ktype = type;
 

@@ -34,7 +34,10 @@ enum weir_decode_err {
 	WEIR_DEC_OK = 0,
 	WEIR_DEC_TRUNC_L2,        /* frame shorter than its link header(s) */
 	WEIR_DEC_TRUNC_L3,        /* shorter than the IP header it announces */
-	WEIR_DEC_TRUNC_L4,        /* shorter than the L4 header (first fragment) */
+	WEIR_DEC_TRUNC_L4,        /* shorter than the L4 header (captured, or an
+				   * unfragmented packet's IP payload); a first
+				   * fragment shorter than its L4 header decodes
+				   * with ports 0, as Argus counts it */
 	WEIR_DEC_BAD_LINKTYPE,    /* link type we do not decode */
 	WEIR_DEC_BAD_IP_VERSION,  /* version nibble not 4/6 where IP expected */
 	WEIR_DEC_BAD_IHL,         /* IPv4 IHL < 5 */

@@ -744,14 +744,73 @@ START_TEST(ipv4_fragments)
 	weir_pb_finish(&b);
 	EXPECT_ERR(dec(&b), WEIR_DEC_BAD_FRAG);
 
-	/* a first fragment too short for its TCP header */
-	struct weir_pb_ip4_opt tiny = { .mf = 1, .proto = 6 };
+	/* a first fragment too short for its TCP header (tiny-fragment
+	 * evasion): Argus counts it in a flow with ports 0, so do we */
+	struct weir_pb_ip4_opt tiny = { .mf = 1, .proto = 6, .id = 99 };
 	weir_pb_init(&b);
 	weir_pb_eth(&b);
 	weir_pb_ipv4(&b, "10.9.9.1", "10.9.9.2", &tiny);
+	po = weir_pb_payload(&b, NULL, 8);
+	weir_pb_finish(&b);
+	EXPECT_ERR(dec(&b), WEIR_DEC_OK);
+	ck_sane(b.len);
+	ck_assert_uint_eq(P.frag, WEIR_FRAG_IS | WEIR_FRAG_FIRST | WEIR_FRAG_MORE);
+	ck_assert_uint_eq(P.proto, 6);
+	ck_assert_uint_eq(P.sport, 0);
+	ck_assert_uint_eq(P.dport, 0);
+	ck_assert_uint_eq(P.l4_hdr_len, 0);
+	ck_assert_uint_eq(P.l4_payload_len, 8);
+	ck_assert_uint_eq(POFF, po);
+	/* ... the same for UDP and ICMP with fewer than 8 bytes */
+	static const uint8_t l4short[] = { 17, 1, 58 };
+	for (unsigned i = 0; i < 3; i++) {
+		struct weir_pb_ip4_opt t4 = { .mf = 1, .proto = l4short[i] };
+		weir_pb_init(&b);
+		weir_pb_eth(&b);
+		weir_pb_ipv4(&b, "10.9.9.1", "10.9.9.2", &t4);
+		weir_pb_payload(&b, NULL, 4);
+		weir_pb_trailer(&b, 8);
+		weir_pb_finish(&b);
+		EXPECT_ERR(dec(&b), WEIR_DEC_OK);
+		ck_assert_uint_eq(P.proto, l4short[i]);
+		ck_assert_uint_eq(P.sport, 0);
+		ck_assert_uint_eq(P.l4_payload_len, 4);
+		ck_assert_uint_eq(P.payload_caplen, 4);
+	}
+	/* an unfragmented TCP packet that short is truncated */
+	struct weir_pb_ip4_opt whole = { .proto = 6 };
+	weir_pb_init(&b);
+	weir_pb_eth(&b);
+	weir_pb_ipv4(&b, "10.9.9.1", "10.9.9.2", &whole);
 	weir_pb_payload(&b, NULL, 8);
 	weir_pb_finish(&b);
 	EXPECT_ERR(dec(&b), WEIR_DEC_TRUNC_L4);
+
+	/* a first fragment that ends inside the TCP options: the fixed header
+	 * and the options it carries are used (Argus keys it normally) */
+	static const uint8_t opts[] = { 2, 4, 0x05, 0xb4, 1, 1, 4, 2, 8, 10, 0, 0, 0,
+					1, 0, 0, 0, 0, 1, 3, 3, 7 };
+	struct weir_pb_tcp_opt to = { .opts = opts, .opts_len = sizeof(opts) };
+	struct weir_pb_ip4_opt f24 = { .mf = 1 };
+	weir_pb_init(&b);
+	weir_pb_eth(&b);
+	ip = weir_pb_ipv4(&b, "10.9.9.1", "10.9.9.2", &f24);
+	weir_pb_tcp(&b, 12345, 80, WEIR_TH_SYN, &to);
+	weir_pb_finish(&b);
+	b.buf[ip + 3] = 20 + 24;                    /* this fragment: 24 bytes of TCP */
+	b.buf[ip + 10] = 0;
+	b.buf[ip + 11] = 0;
+	EXPECT_ERR(dec_lw(b.linktype, b.buf, 14 + 44, 14 + 44), WEIR_DEC_OK);
+	ck_sane(14 + 44);
+	ck_assert_uint_eq(P.sport, 12345);
+	ck_assert_uint_eq(P.dport, 80);
+	ck_assert_uint_eq(P.tcp_flags, WEIR_TH_SYN);
+	ck_assert_uint_eq(P.l4_hdr_len, 24);
+	ck_assert_uint_eq(P.l4_payload_len, 0);
+	ck_assert_uint_eq(P.tcp_opts, WEIR_TCPOPT_MSS);   /* the rest is cut */
+	/* not fragmented, the same header is broken */
+	b.buf[ip + 6] = 0;
+	EXPECT_ERR(dec_lw(b.linktype, b.buf, 14 + 44, 14 + 44), WEIR_DEC_BAD_TCP_HDR);
 }
 END_TEST
 
@@ -1774,6 +1833,9 @@ static const struct { const char *path; double min_ok; } known_good[] = {
 	{ "pcaps/zeek/Traces/tunnels/gtp/gtp1_gn_normal_incl_fragmentation.pcap", 1.0 },
 	{ "pcaps/zeek/Traces/modbus/modbusBig.pcap", 0.99 },
 	{ "pcaps/zeek/Traces/ssh/ssh.pcap", 1.0 },
+	{ "pcaps/zeek/Traces/ipv4/fragmented-syn.pcap", 1.0 },
+	{ "pcaps/suricata-verify/tests/defrag/bug-6887-defrag-eth-vlan-ipv4-tcp-syn/frag-eth-vlan-ip-tcp-syn.pcap", 1.0 },
+	{ "pcaps/suricata-verify/tests/defrag/bug-6887-defrag-ppp-ipv4-tcp-syn/frag-ppp-ip-tcp-syn.pcap", 1.0 },
 	{ "pcaps/zeek/Traces/ftp/cwd-navigation.pcap", 0.99 },
 };
 
