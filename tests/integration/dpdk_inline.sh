@@ -39,12 +39,12 @@ flow_log = $TMP/flows.csv
 socket = $TMP/ctl.sock
 CONF
 	"$WEIR" -c "$TMP/inline.conf" 2>"$TMP/weir.err" &
-	pid=$!
+	pid=$!; track $pid
 	n=$(capinfos -c -M "$CAP" | awk '/Number of packets/ {print $NF}')
 	wait_stats "$TMP/ctl.sock" "s['ports'][0]['rx_packets'] == $n and sum(w['tx_sent'] for w in s['workers']) == $n" 60 ||
 		{ cat "$TMP/weir.err" >&2; fail "$workers workers: not every frame was forwarded"; }
 	ctl "$TMP/ctl.sock" '{"cmd":"stop"}' >/dev/null
-	wait $pid || fail "weir exited with $?: $(tail -3 "$TMP/weir.err")"
+	wait_bg $pid || fail "weir exited with $?: $(tail -3 "$TMP/weir.err")"
 	same_frames_per_flow "$CAP" "$outs" || fail "$workers workers: forwarded frames differ"
 	sorted_cols "$TMP/ex.csv" 40 > "$TMP/a"; sorted_cols "$TMP/flows.csv" 40 > "$TMP/b"
 	cmp -s "$TMP/a" "$TMP/b" || { diff "$TMP/a" "$TMP/b" | head -5 >&2; fail "$workers workers: inline flow log differs from extract"; }

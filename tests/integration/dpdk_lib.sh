@@ -17,12 +17,22 @@ fi
 
 TMP=$(mktemp -d /tmp/weir-dpdk-test.XXXXXX)
 CLEANUP_CMDS=""
+BG_PIDS=""
+# Remember a background process we started (call right after `cmd &`).
+track() { BG_PIDS="$BG_PIDS $1"; }
+# Wait for a tracked process and forget it (its pid may be reused later).
+wait_bg() {
+	_rc=0
+	wait "$1" || _rc=$?
+	BG_PIDS=$(echo " $BG_PIDS " | sed "s/ $1 / /")
+	return $_rc
+}
 cleanup() {
 	rc=$?
-	# Our own background jobs that are still running (weir, consumers),
-	# then the commands the test registered (namespaces...), newest first.
-	for j in $(jobs -p); do kill "$j" 2>/dev/null || true; done
-	wait 2>/dev/null || true
+	# Our own background processes still running (weir, consumers,
+	# servers), then what the test registered (namespaces...).
+	for p in $BG_PIDS; do kill "$p" 2>/dev/null || true; done
+	for p in $BG_PIDS; do wait "$p" 2>/dev/null || true; done
 	eval "$CLEANUP_CMDS" 2>/dev/null || true
 	rm -rf "$TMP"
 	exit $rc

@@ -14,10 +14,10 @@ on_exit "rm -f /dev/shm/weir-$NAME"
 
 # 1. keeping up, 2 workers
 "$SHMCAT" "$NAME" --wait 60 --stats > "$TMP/shm.csv" 2>"$TMP/shm.err" &
-cat_pid=$!
+cat_pid=$!; track $cat_pid
 "$WEIR" --no-huge --pcap "$CAP" --pace 2 --workers 2 --shm "$NAME" --sample-rate 1 \
 	--flow-log "$TMP/flows.csv" --extra 2>"$TMP/weir.err" || fail "weir: $(tail -3 "$TMP/weir.err")"
-wait $cat_pid || fail "weir-shmcat: $(cat "$TMP/shm.err")"
+wait_bg $cat_pid || fail "weir-shmcat: $(cat "$TMP/shm.err")"
 n=$(($(wc -l < "$TMP/flows.csv") - 1))
 [ "$n" -gt 200 ] || fail "only $n flows in the flow log"
 sorted "$TMP/flows.csv" > "$TMP/a"; sorted "$TMP/shm.csv" > "$TMP/b"
@@ -35,10 +35,10 @@ shm_slots = 64
 sample_rate = 1
 CONF
 "$SHMCAT" "$NAME" --wait 60 --stall --stats > "$TMP/shm.csv" 2>"$TMP/shm.err" &
-cat_pid=$!
+cat_pid=$!; track $cat_pid
 "$WEIR" -c "$TMP/stall.conf" --pcap "$CAP" --pace 2 --workers 1 --flow-log "$TMP/flows.csv" --extra 2>"$TMP/weir.err" ||
 	fail "weir: $(tail -3 "$TMP/weir.err")"
-wait $cat_pid || fail "weir-shmcat: $(cat "$TMP/shm.err")"
+wait_bg $cat_pid || fail "weir-shmcat: $(cat "$TMP/shm.err")"
 n=$(($(wc -l < "$TMP/flows.csv") - 1))
 got=$(($(wc -l < "$TMP/shm.csv") - 1))
 line=$(grep "ring 0/sample" "$TMP/shm.err") || fail "no ring stats: $(cat "$TMP/shm.err")"
