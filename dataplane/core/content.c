@@ -303,17 +303,18 @@ void weir_content_update(struct weir_content_ctx *ctx,
 			dir->flags |= WEIR_DIR_HAS_SEQ;
 			dir->next_seq = seq;
 		}
-		int32_t diff = (int32_t)(seq - dir->next_seq);
-		if (diff < 0) {
-			uint32_t overlap = (uint32_t)-diff;
+		/* sequence space wraps: "behind" is the half below next_seq */
+		uint32_t ahead = seq - dir->next_seq;
+		if (ahead & 0x80000000u) {
+			uint32_t overlap = dir->next_seq - seq;
 			if (overlap >= plen) {
 				ctx->st.retrans_bytes += plen;
 				return;
 			}
 			ctx->st.retrans_bytes += overlap;
 			off = overlap;
-		} else if (diff > 0) {
-			gap(ctx, cs, d, (uint32_t)diff);
+		} else if (ahead) {
+			gap(ctx, cs, d, ahead);
 		}
 		dir->next_seq = seq + plen;
 	}

@@ -52,6 +52,7 @@ enum {
 #define MAX_METHOD 24
 #define MAX_VERSION 8
 #define CL_MAX (1ull << 60)
+#define MAX_GAP_AS_BODY (16u << 20)
 
 static const char cl_name[] = "content-length";
 static const char te_name[] = "transfer-encoding";
@@ -501,6 +502,15 @@ void weir_http_gap(struct weir_content_state *cs, int dir, uint64_t n,
 {
 	struct weir_content_dir *d = &cs->dir[dir];
 
+	/* a jump this far is not loss inside one body but a broken or
+	 * foreign sequence number: count nothing, resynchronise */
+	if (n > MAX_GAP_AS_BODY) {
+		if (d->phase != H_TUNNEL && d->phase != H_BAD) {
+			st->http_desync++;
+			d->phase = H_START;
+		}
+		return;
+	}
 	switch (d->phase) {
 	case H_BODY_CLOSE:
 		body_bytes(cs, dir, n);

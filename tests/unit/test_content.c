@@ -446,6 +446,28 @@ START_TEST(http_body_across_segments_and_gap)
 }
 END_TEST
 
+START_TEST(sequence_wrap_and_wild_jumps)
+{
+	struct conn c;
+	conn_init(&c, 6, "10.0.0.1", 40000, "10.0.0.2", 80);
+	c.seq[1] = 0xfffffff0u;          /* server stream wraps mid-body */
+	sends(&c, 0, "GET / HTTP/1.0\r\n\r\n");
+	sends(&c, 1, "HTTP/1.0 200 OK\r\n\r\n");
+	char body[100];
+	memset(body, 'x', sizeof(body));
+	sendn(&c, 1, body, 100);
+	/* a segment 2^31 behind (or ahead) is neither a retransmission
+	 * nor 2 GB of body */
+	c.seq[1] += 0x80000000u;
+	sendn(&c, 1, body, 100);
+	c.seq[1] += 0x80000000u;         /* back in line */
+	c.seq[1] += 0x40000000u;         /* then 1 GB ahead */
+	sendn(&c, 1, body, 100);
+	struct weir_record r = fin(&c);
+	ck_assert_uint_eq(r.res_bdy_len, 100);
+}
+END_TEST
+
 START_TEST(http_chunked)
 {
 	struct conn c;
@@ -757,6 +779,7 @@ int main(void)
 	tcase_add_test(tc, http_keepalive_content_length);
 	tcase_add_test(tc, http_pipelining);
 	tcase_add_test(tc, http_body_across_segments_and_gap);
+	tcase_add_test(tc, sequence_wrap_and_wild_jumps);
 	tcase_add_test(tc, http_chunked);
 	tcase_add_test(tc, http_interim_and_close_delimited);
 	tcase_add_test(tc, http_garbage_stops_cleanly);
