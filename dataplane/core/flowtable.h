@@ -35,10 +35,12 @@ enum weir_timeout_class {
 };
 
 /* A flow-table entry. Hot part first: what every packet touches. */
-/* Layout: the 44-byte key, then the two flag bytes fill its tail so the
- * three u64s start at 48 and the whole entry is 256 bytes (4 cache lines)
- * with struct weir_feat at 184 bytes. The hash is kept in the flow table's
- * cold per-entry metadata, not here. Set tclass through weir_ft_set_class(). */
+/* Layout: the 44-byte key, then the four flag bytes fill its tail so the
+ * three u64s start at 48; struct weir_feat follows. The entry is aligned to
+ * a cache line so that none straddles one more line than it needs (256
+ * bytes = 4 lines while weir_feat is <= 184 bytes). The hash is kept in the
+ * flow table's cold per-entry metadata, not here. Set tclass through
+ * weir_ft_set_class(). */
 struct weir_flow {
 	struct weir_flow_key key;
 	uint8_t tclass;          /* enum weir_timeout_class */
@@ -49,7 +51,7 @@ struct weir_flow {
 	uint64_t first_ns;       /* start of the flow (or of the current slice) */
 	uint64_t flow_id;
 	struct weir_feat feat;
-};
+} __attribute__((aligned(64)));
 
 struct weir_ft_config {
 	uint32_t max_flows;          /* capacity; rounded up internally as needed */
