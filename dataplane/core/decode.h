@@ -98,7 +98,10 @@ struct weir_pkt {
 
 	uint8_t src[16];         /* IPv4 uses the first 4 bytes, rest zero */
 	uint8_t dst[16];
-	uint16_t sport, dport;   /* host order; ICMP: sport=type, dport=code */
+	uint16_t sport, dport;   /* host order; ICMP/ICMPv6: Argus's flow key
+				  * (ICMPv4 type<<8|code and echo id / quoted
+				  * value, ICMPv6 type and code), replies mapped
+				  * to their request: doc/decoding.md */
 
 	uint8_t ttl;             /* IPv4 TTL / IPv6 hop limit */
 	uint8_t tos;             /* IPv4 TOS / IPv6 traffic class */
