@@ -263,6 +263,17 @@ static void http_request(struct gen *g, struct gen_sess *s, struct mb *b, int ty
 			      1 + gen_below(r, 20)); break;
 	default: snprintf(path, sizeof(path), "/favicon.ico"); break;
 	}
+	if (type == PT_API && gen_chance(r, 0.3)) {
+		/* an API call that sends a JSON body */
+		uint32_t n = 40 + gen_below(r, 900);
+		mb_text(b, "POST /api/v1/items HTTP/1.1\r\nHost: %s.%s\r\nUser-Agent: %s\r\n"
+			"Accept: application/json\r\nContent-Type: application/json\r\n"
+			"Content-Length: %u\r\nConnection: %s\r\n\r\n",
+			hostpfx[s->aux3 % NELEM(hostpfx)], domains[(s->aux3 >> 8) % NELEM(domains)],
+			agents[(s->aux3 >> 16) % NELEM(agents)], n, close ? "close" : "keep-alive");
+		mb_body(b, n, BODY_HTML);
+		return;
+	}
 	mb_text(b, "GET %s HTTP/1.1\r\nHost: %s.%s\r\nUser-Agent: %s\r\nAccept: %s\r\n"
 		"Accept-Encoding: gzip, deflate\r\nConnection: %s\r\n\r\n",
 		path, hostpfx[s->aux3 % NELEM(hostpfx)], domains[(s->aux3 >> 8) % NELEM(domains)],
