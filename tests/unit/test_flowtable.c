@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include "flowtable.h"
+#include "flowtable_int.h"   /* white-box: shrink the index */
 #include "hash.h"
 
 #define S 1000000000ull
@@ -678,6 +679,61 @@ START_TEST(bad_config_is_refused)
 }
 END_TEST
 
+/* White-box: squeeze the index to 1 or 2 buckets (8/16 slots + the 32-entry
+ * stash) under 64 flows, so cuckoo displacement, the stash and the
+ * index-overflow eviction all run; every live flow must stay findable and
+ * every flow that leaves must be emitted exactly once. */
+START_TEST(index_overflow_paths)
+{
+	for (uint32_t bm = 0; bm < 2; bm++) {
+		struct log l;
+		log_init(&l, 4096);
+		struct weir_flowtable *ft = mk(&l, 64, 0);
+		ft->bmask = bm;
+		uint64_t t = T0;
+		for (uint32_t round = 0; round < 20; round++) {
+			for (uint32_t i = 0; i < 64; i++) {
+				struct weir_pkt p = pkt4(17, A_IP, B_IP, (uint16_t)(round * 64 + i), 53, t);
+				see(ft, &p, NULL, NULL);
+				t += MS;
+			}
+			/* every live flow is found again, not re-created */
+			struct weir_ft_stats st;
+			weir_ft_get_stats(ft, &st);
+			uint64_t created = st.flows_created;
+			for (uint32_t i = 0; i < 64; i++) {
+				struct weir_pkt p = pkt4(17, A_IP, B_IP, (uint16_t)(round * 64 + i), 53, t);
+				int s, n;
+				struct weir_flow *f = weir_ft_lookup(ft, &p, &s, &n);
+				if (n) {   /* was pushed out: comes back as a new flow */
+					f->flow_id = ++next_id;
+					created++;
+				}
+				ck_assert_uint_eq(f->key.port[0], round * 64 + i);
+				ck_assert_uint_eq(f->key.port[1], 53);
+			}
+			weir_ft_get_stats(ft, &st);
+			ck_assert_uint_eq(st.flows_created, created);
+			ck_assert_uint_le(st.flows_live, 64);
+			ck_assert_uint_eq(st.flows_created, st.flows_expired + st.flows_evicted +
+					  st.flows_live);
+			ck_assert_uint_eq(st.flows_evicted, l.by_why[WEIR_END_EVICTED]);
+		}
+		struct weir_ft_stats st;
+		weir_ft_get_stats(ft, &st);
+		ck_assert_uint_gt(st.index_stash, 0);
+		weir_ft_flush(ft);
+		weir_ft_get_stats(ft, &st);
+		ck_assert_uint_eq(st.flows_created, st.flows_evicted + st.flows_flushed);
+		printf("index squeezed to %u bucket(s): %llu flows, %llu stash inserts, %llu evicted\n",
+		       bm + 1, (unsigned long long)st.flows_created,
+		       (unsigned long long)st.index_stash, (unsigned long long)st.flows_evicted);
+		weir_ft_free(ft);
+		log_free(&l);
+	}
+}
+END_TEST
+
 /* ---- random traffic: invariants, determinism, eviction accuracy ------- */
 
 static uint64_t rng_state;
@@ -769,6 +825,8 @@ static void random_run(struct log *l, uint32_t cap, uint64_t nflows, uint32_t po
 	weir_ft_get_stats(ft, &st);
 	ck_assert_uint_eq(st.flows_live, 0);
 	ck_assert_uint_eq(st.flows_created, st.flows_expired + st.flows_evicted + st.flows_flushed);
+	/* At <= 50% slot load the cuckoo index never needed its stash. */
+	ck_assert_uint_eq(st.index_stash, 0);
 	rr->created = st.flows_created;
 	rr->emitted_final = st.flows_expired + st.flows_evicted + st.flows_flushed;
 	uint64_t h = 1469598103934665603ull;
@@ -995,6 +1053,7 @@ int main(void)
 	tcase_add_test(tc, fragments_first_later_last_orphan);
 	tcase_add_test(tc, fragments_timeout_and_full_table);
 	tcase_add_test(tc, bad_config_is_refused);
+	tcase_add_test(tc, index_overflow_paths);
 	tcase_add_test(tc, stress_one_million_flows);
 	tcase_add_test(tc, output_independent_of_hash_seed);
 	tcase_add_test(tc, eviction_accuracy);
