@@ -560,9 +560,6 @@ static void tick(struct weir_ctl *c, double now)
 		c->last_dpstats = now;
 		dp_stats(c);
 	}
-	struct weir_train_outcome o;
-	if (weir_trainer_poll(c->trainer, &o))
-		trainer_done(c, &o);
 	/* Learning mode: no model yet, and weir is not scoring with one of its own. */
 	if (c->learning && c->seen_version)
 		c->learning = 0;
@@ -1075,6 +1072,11 @@ void weir_ctl_step(struct weir_ctl *c)
 		c->last_check = now;
 		check_segment(c);
 	}
+	/* every round: a swapped-in model should explain the very next
+	 * anomalies scored with it */
+	struct weir_train_outcome o;
+	if (weir_trainer_poll(c->trainer, &o))
+		trainer_done(c, &o);
 	if (now - c->last_tick >= 1) {
 		c->last_tick = now;
 		tick(c, now);
