@@ -64,6 +64,8 @@ static const char usage[] =
 "      --flow-log FILE   every flow record, as `weirctl extract` writes it\n"
 "      --format csv|jsonl\n"
 "      --extra           add end_reason, vlan, worker, flow_id columns\n"
+"      --scores          add score, verdict, model_version columns\n"
+"      --model DIR       score every record with this bundle (weirctl train)\n"
 "      --shm NAME        records to weir-control through /dev/shm/weir-NAME\n"
 "      --sample-rate R   fraction of flows sampled to control (default 0.01)\n"
 "      --socket PATH     command socket\n"
@@ -292,7 +294,10 @@ static int conf_handler(void *user, const char *section, const char *key,
 			c->flow_format = (enum weir_fmt)f;
 		} else if (!strcmp(key, "extra")) {
 			if (parse_bool(val, &b)) BAD("expected on or off");
-			c->flow_cols = b ? WEIR_COLS_EXTRA : 0;
+			c->flow_cols = b ? (c->flow_cols | WEIR_COLS_EXTRA) : (c->flow_cols & ~WEIR_COLS_EXTRA);
+		} else if (!strcmp(key, "scores")) {
+			if (parse_bool(val, &b)) BAD("expected on or off");
+			c->flow_cols = b ? (c->flow_cols | WEIR_COLS_SCORE) : (c->flow_cols & ~WEIR_COLS_SCORE);
 		} else if (!strcmp(key, "shm")) {
 			if (!strcmp(val, "none")) c->shm_name[0] = 0;
 			else if (copy_str(c->shm_name, sizeof(c->shm_name), val))
@@ -308,7 +313,24 @@ static int conf_handler(void *user, const char *section, const char *key,
 				BAD("expected a fraction from 0 to 1 (0.01 = one flow in a hundred)");
 			c->sample_rate = r;
 		} else {
-			BAD("unknown setting; [output] has flow_log, format, extra, shm, shm_slots, sample_rate");
+			BAD("unknown setting; [output] has flow_log, format, extra, scores, shm, shm_slots, sample_rate");
+		}
+	} else if (!strcmp(section, "model")) {
+		if (!strcmp(key, "path")) {
+			if (strcmp(val, "none") && copy_str(c->model_path, sizeof(c->model_path), val))
+				BAD("path too long");
+		} else if (!strcmp(key, "threshold")) {
+			char *end;
+			if (!strcmp(val, "auto")) {
+				c->threshold_set = 0;
+			} else {
+				c->threshold = strtod(val, &end);
+				if (end == val || *end)
+					BAD("expected auto (the bundle's) or a decision value");
+				c->threshold_set = 1;
+			}
+		} else {
+			BAD("unknown setting; [model] has path, threshold");
 		}
 	} else if (!strcmp(section, "control")) {
 		if (!strcmp(key, "socket")) {
@@ -318,7 +340,7 @@ static int conf_handler(void *user, const char *section, const char *key,
 			BAD("unknown setting; [control] has socket");
 		}
 	} else {
-		BAD("unknown section; sections are [eal] [port NAME] [workers] [mode] [flows] [output] [control]");
+		BAD("unknown section; sections are [eal] [port NAME] [workers] [mode] [flows] [output] [model] [control]");
 	}
 	return 1;
 }
@@ -366,7 +388,7 @@ static void load_file(struct weir_conf *c, const char *path)
 enum {
 	O_PCAP = 256, O_PACE, O_FLOWLOG, O_FORMAT, O_EXTRA, O_SHM, O_SAMPLE,
 	O_SOCKET, O_NOHUGE, O_MAXFLOWS, O_NOCONTENT, O_BENCH, O_BENCHSYN,
-	O_BENCHSIZE, O_BENCHROUNDS,
+	O_BENCHSIZE, O_BENCHROUNDS, O_MODEL, O_SCORES,
 };
 
 static const struct option opts[] = {
@@ -389,6 +411,8 @@ static const struct option opts[] = {
 	{ "bench-synthetic", required_argument, 0, O_BENCHSYN },
 	{ "bench-size", required_argument, 0, O_BENCHSIZE },
 	{ "bench-rounds", required_argument, 0, O_BENCHROUNDS },
+	{ "model", required_argument, 0, O_MODEL },
+	{ "scores", no_argument, 0, O_SCORES },
 	{ 0, 0, 0, 0 },
 };
 
@@ -459,6 +483,11 @@ void weir_conf_load(struct weir_conf *c, int argv_c, char **argv)
 			break;
 		}
 		case O_EXTRA: c->flow_cols |= WEIR_COLS_EXTRA; break;
+		case O_SCORES: c->flow_cols |= WEIR_COLS_SCORE; break;
+		case O_MODEL:
+			if (copy_str(c->model_path, sizeof(c->model_path), optarg))
+				weir_die("--model: path too long");
+			break;
 		case O_SHM:
 			if (copy_str(c->shm_name, sizeof(c->shm_name), optarg))
 				weir_die("--shm '%s': at most 64 characters", optarg);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include "bundle.h"
 #include "weir.h"
 
 #define MAX_CLIENTS 8
@@ -96,7 +97,7 @@ static size_t error_reply(const char *msg)
 	json_object_object_add(o, "ok", json_object_new_boolean(0));
 	json_object_object_add(o, "error", json_object_new_string(msg));
 	size_t n = (size_t)snprintf(reply, sizeof(reply), "%s\n",
-				    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+				    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	return n;
 }
@@ -139,6 +140,7 @@ static size_t handle(struct weir_app *app, const char *line)
 				return error_reply("threshold: must be finite");
 			}
 			app->threshold = t;
+			app->threshold_set = 1;
 			did = 1;
 		}
 		if (json_object_object_get_ex(req, "sample_rate", &v)) {
@@ -156,13 +158,22 @@ static size_t handle(struct weir_app *app, const char *line)
 			return error_reply("set: give \"threshold\" and/or \"sample_rate\"");
 		}
 		n = (size_t)snprintf(reply, sizeof(reply), "{\"ok\":true,\"threshold\":%.17g,\"sample_rate\":%.17g}\n",
-				     app->threshold, app->sample_rate);
+				     weir_model_threshold(app), app->sample_rate);
 	} else if (!strcmp(name, "load_model")) {
-		/* Model hot-swap waits for the scoring bundle API
-		 * (dataplane/core/bundle.h); the RCU plumbing is in place. */
-		snprintf(msg, sizeof(msg), "load_model: this build has no scorer (dataplane/core/bundle.h missing)");
-		json_object_put(req);
-		return error_reply(msg);
+		char lerr[512];
+		if (!json_object_object_get_ex(req, "path", &v) || !json_object_is_type(v, json_type_string)) {
+			json_object_put(req);
+			return error_reply("load_model: give \"path\": the bundle directory");
+		}
+		const struct weir_bundle *old = app->model;
+		uint32_t prev = old ? old->version : 0;
+		if (weir_model_load(app, json_object_get_string(v), lerr, sizeof(lerr)) < 0) {
+			json_object_put(req);
+			return error_reply(lerr);
+		}
+		n = (size_t)snprintf(reply, sizeof(reply),
+				     "{\"ok\":true,\"version\":%u,\"previous_version\":%u,\"threshold\":%.17g}\n",
+				     app->model->version, prev, weir_model_threshold(app));
 	} else if (!strcmp(name, "stop")) {
 		app->force_quit = 1;
 		n = (size_t)snprintf(reply, sizeof(reply), "{\"ok\":true,\"stopping\":true}\n");

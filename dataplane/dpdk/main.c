@@ -11,6 +11,7 @@
 #include <rte_errno.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
+#include "bundle.h"
 #include "content.h"
 #include "weir.h"
 
@@ -49,7 +50,10 @@ int main(int argc, char **argv)
 			weir_die("%s", err);
 	}
 	if (conf.bench_file || conf.bench_flows) {
+		if (conf.model_path[0] && weir_model_load(&app, conf.model_path, err, sizeof(err)) < 0)
+			weir_die("--model: %s", err);
 		int rc = weir_bench_run(&app);
+		weir_bundle_free(app.model);
 		weir_content_db_free(app.db);
 		weir_eal_stop();
 		return rc;
@@ -72,6 +76,14 @@ int main(int argc, char **argv)
 		app.qsbr = rte_zmalloc("weir_qsbr", sz, RTE_CACHE_LINE_SIZE);
 		if (!app.qsbr || rte_rcu_qsbr_init(app.qsbr, conf.workers) != 0)
 			weir_die("cannot set up RCU for %u workers", conf.workers);
+	}
+	app.threshold = conf.threshold;
+	app.threshold_set = conf.threshold_set;
+	if (conf.model_path[0]) {
+		if (weir_model_load(&app, conf.model_path, err, sizeof(err)) < 0)
+			weir_die("[model] path: %s", err);
+		weir_info("scoring with model version %u from %s, threshold %g", app.model->version,
+			  conf.model_path, weir_model_threshold(&app));
 	}
 	weir_workers_create(&app);
 	weir_ctl_open(&app);
@@ -102,6 +114,9 @@ int main(int argc, char **argv)
 	weir_shm_producer_close(app.shm);
 	for (unsigned i = 0; i < app.nworkers; i++)
 		weir_engine_free(app.worker[i].eng);
+	/* Workers are gone: nothing can hold a model any more. */
+	weir_bundle_free(app.retired);
+	weir_bundle_free(app.model);
 	weir_content_db_free(app.db);
 	weir_eal_stop();
 	return rc;

@@ -38,6 +38,7 @@ static inline void stamp(struct weir_port *p, struct rte_mbuf *m, uint64_t now_n
 static void ctl_tick(struct weir_app *app)
 {
 	weir_ctl_poll(app);
+	weir_model_reclaim(app, 0);
 	/* The command socket may have changed the sample rate. */
 	double r = app->sample_rate;
 	uint64_t thr = r >= 1.0 ? UINT64_MAX : (uint64_t)(r * 18446744073709551616.0);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <rte_ethdev.h>
 #include <rte_telemetry.h>
+#include "bundle.h"
 #include "weir.h"
 
 struct port_view {
@@ -119,10 +120,13 @@ size_t weir_stats_json(struct weir_app *app, char *buf, size_t len)
 		}
 		jp(&j, "}}");
 	}
+	const struct weir_bundle *b = __atomic_load_n(&app->model, __ATOMIC_ACQUIRE);
 	jp(&j, "],\"totals\":{\"rx\":%llu,\"processed\":%llu,\"flows_created\":%llu,\"records\":%llu,"
-	   "\"table_full\":%llu,\"ring_full\":%llu,\"flowlog_written\":%llu,\"sample_rate\":%g,\"threshold\":%g}}",
+	   "\"table_full\":%llu,\"ring_full\":%llu,\"flowlog_written\":%llu,\"anomalies\":%llu,"
+	   "\"sample_rate\":%.17g,\"threshold\":%.17g,\"model_version\":%u}}",
 	   U(t.rx), U(t.processed), U(t.created), U(t.records), U(t.table_full),
-	   U(t.ring_full[0] + t.ring_full[1]), U(app->flowlog_written), app->sample_rate, app->threshold);
+	   U(t.ring_full[0] + t.ring_full[1]), U(app->flowlog_written), U(t.anomalies),
+	   app->sample_rate, weir_model_threshold(app), b ? b->version : 0);
 	return j.n < len ? j.n : 0;
 }
 

@@ -74,6 +74,10 @@ struct weir_conf {
 	char shm_name[65];              /* "" = no shm rings */
 	unsigned shm_slots;
 	double sample_rate;             /* fraction of all flows sent to control */
+	/* [model] */
+	char model_path[WEIR_PATH_MAX]; /* bundle directory scored with; "" = none */
+	double threshold;               /* overrides the bundle's */
+	int threshold_set;
 	/* [control] */
 	char ctl_socket[108];           /* "" = none */
 	/* command line only */
@@ -263,8 +267,16 @@ struct weir_app {
 	int flowlog_running;
 	uint64_t flowlog_written;
 	int flowlog_errno;
+	/* The model the workers score with: published with a release store,
+	 * read once per record with an acquire load. A replaced bundle is
+	 * freed only after every worker reported a quiescent state (once
+	 * per burst) since the swap: rte_rcu_qsbr. */
+	struct weir_bundle *model;
+	struct weir_bundle *retired;    /* waiting for the grace period */
+	uint64_t retire_token;
 	/* live settings changed by the command socket */
-	volatile double threshold;
+	volatile double threshold;      /* used when threshold_set */
+	volatile int threshold_set;
 	volatile double sample_rate;
 	/* lifecycle */
 	volatile int force_quit;     /* signal / command: stop receiving */
@@ -288,6 +300,11 @@ void weir_stats_register_telemetry(struct weir_app *app);
 void weir_stats_print(FILE *out, struct weir_app *app);
 /* One JSON object (no newline) with every counter; returns its length. */
 size_t weir_stats_json(struct weir_app *app, char *buf, size_t len);
+
+/* model.c: load a bundle and publish it (main lcore only). */
+int weir_model_load(struct weir_app *app, const char *dir, char *err, size_t errlen);
+void weir_model_reclaim(struct weir_app *app, int wait);
+double weir_model_threshold(const struct weir_app *app);
 
 /* ctlsock.c */
 int weir_ctl_open(struct weir_app *app);

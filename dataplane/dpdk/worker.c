@@ -15,6 +15,7 @@
 #include <rte_mbuf_dyn.h>
 #include <rte_pause.h>
 #include <rte_prefetch.h>
+#include "bundle.h"
 #include "content.h"
 #include "weir.h"
 
@@ -78,6 +79,16 @@ static void sink(void *ctx, struct weir_record *rec)
 	struct weir_app *app = w->app;
 
 	rec->worker = (uint16_t)w->id;
+	/* Score with the model published now; it stays valid until this
+	 * worker's next quiescent report (after the burst). */
+	const struct weir_bundle *b = __atomic_load_n(&app->model, __ATOMIC_ACQUIRE);
+	if (b) {
+		float score = weir_bundle_score(b, rec);
+		double th = app->threshold_set ? app->threshold : b->threshold;
+		rec->score = score;
+		rec->model_version = b->version;
+		rec->verdict = score < th ? WEIR_VERDICT_ANOMALY : WEIR_VERDICT_NORMAL;
+	}
 	if (w->flowlog)
 		flowlog_put(w, rec, lossless_now(w));
 	if (app->shm) {
