@@ -349,7 +349,7 @@ struct check {
 	unsigned compared, agree;
 };
 
-enum { K_PKTS, K_IPB, K_DUR, K_SVC, K_TD, K_BODY, K_MTHD, K_FTPCMD, K_LOGIN, K_MAX };
+enum { K_PKTS, K_IPB, K_DUR, K_SVC, K_SVC_NONE, K_TD, K_BODY, K_MTHD, K_FTPCMD, K_LOGIN, K_MAX };
 
 static void endpoint_str(const struct zrow *z, char *buf, size_t len)
 {
@@ -369,6 +369,7 @@ int main(int argc, char **argv)
 	struct check k[K_MAX] = {
 		{ "packets (orig/resp)", 0, 0 }, { "IP bytes (orig/resp)", 0, 0 },
 		{ "duration (1us or 1%)", 0, 0 }, { "service (Zeek names UNSW svc)", 0, 0 },
+		{ "service '-' (Zeek names none)", 0, 0 },
 		{ "trans_depth", 0, 0 }, { "res_bdy_len", 0, 0 },
 		{ "ct_flw_http_mthd", 0, 0 }, { "ct_ftp_cmd (ftp.log lines)", 0, 0 },
 		{ "is_ftp_login", 0, 0 },
@@ -453,10 +454,12 @@ int main(int argc, char **argv)
 			if (zs > 0)
 				CHECK(K_SVC, r->service == zs, "zeek %s ours %s",
 				      z->service, weir_service_name(r->service));
-			else if (r->service != WEIR_SVC_NONE) {
-				extra_svc++;
-				printf("  note %s: zeek service %s, ours %s (not a difference: see doc/content.md)\n",
-				       ep, z->service, weir_service_name(r->service));
+			else {
+				/* Zeek names no UNSW service: ours must be '-' */
+				if (r->service != WEIR_SVC_NONE)
+					extra_svc++;
+				CHECK(K_SVC_NONE, r->service == WEIR_SVC_NONE, "zeek %s ours %s",
+				      z->service, weir_service_name(r->service));
 			}
 		}
 		if (http) {
