@@ -457,8 +457,20 @@ static void compare_capture(const char *name, const char *apath,
 			}
 		}
 	}
-	for (size_t j = 0; j < nw; j++)
-		st->weir_extra += !used[j];
+	for (size_t j = 0; j < nw; j++) {
+		if (used[j])
+			continue;
+		st->weir_extra++;
+		if (printed++ < MAX_PRINT) {
+			char s[64], d[64];
+			fmt_addr(wr[j].srcip, s, sizeof(s));
+			fmt_addr(wr[j].dstip, d, sizeof(d));
+			printf("  EXTRA    %s: %s %s:%u > %s:%u @%.6f (ours %s, %u/%u pkts; "
+			       "not in Argus's output)\n", name, weir_proto_name(wr[j].proto),
+			       s, wr[j].sport, d, wr[j].dsport, (double)wr[j].stime_ns * 1e-9,
+			       weir_state_name(wr[j].state), wr[j].spkts, wr[j].dpkts);
+		}
+	}
 	free(used);
 	free(af);
 	free(wr);

@@ -60,8 +60,11 @@ while read -r cap exc rest; do
 	racluster -r "$base.argus" -w "$base.rac" 2>/dev/null
 	# shellcheck disable=SC2086
 	ra -r "$base.rac" -n -u -c , -p 6 -s $fields - not man >"$base.ra.csv" 2>/dev/null
+	# Timeouts as Argus's: it keeps a TCP flow that saw a FIN for the full
+	# TCP timeout (only a completed close shortens it), so the closed grace
+	# is the TCP timeout here; no active-timeout slicing (racluster merges).
 	if ! "$weirctl" extract "$src" -o "$base.weir.csv" -x -q --no-content \
-		--active-timeout 0 2>"$base.weir.err"; then
+		--active-timeout 0 --closed-timeout 300 2>"$base.weir.err"; then
 		echo "argus-oracle: weirctl extract failed on $cap:" >&2
 		cat "$base.weir.err" >&2
 		exit 2
