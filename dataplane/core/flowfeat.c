@@ -90,6 +90,12 @@ void weir_feat_init(struct weir_feat *f, const struct weir_pkt *pkt, int side)
 		 * (measured: a lone ACK or RST from port 80/110/6667). */
 		f->src_side = (uint8_t)!side;
 	}
+	/* ARP: Argus files a reply in the dst direction of the request's
+	 * flow, so a flow that starts with a reply belongs to its receiver
+	 * (a lone gratuitous reply: 0/1, RSP). Needs the opcode from the
+	 * decoder in icmp_type (1 request, 2 reply); 0 = unknown. */
+	if (f->proto_class == FC_ARP && pkt->icmp_type == 2)
+		f->src_side = (uint8_t)!side;
 	if (f->proto_class == FC_ICMP || f->proto_class == FC_ICMP6) {
 		f->icmp_type = pkt->icmp_type;
 		f->icmp_code = pkt->icmp_code;

@@ -463,6 +463,36 @@ START_TEST(arp_bytes_and_rsp)
 	ck_assert_uint_eq(r.sbytes, 60);
 	ck_assert_uint_eq(r.sbytes_ip, 0);
 	ck_assert_uint_eq(r.ct_state_ttl, 2); /* INT, 0, 0 */
+	/* a reply first (opcode 2 in icmp_type): the receiver's flow, RSP */
+	p.icmp_type = 2;
+	weir_feat_init(&f, &p, A);
+	weir_feat_update(&f, &p, A);
+	finalize(&f, WEIR_PROTO_ARP, &r, &src);
+	ck_assert_int_eq(src, B);
+	ck_assert_uint_eq(r.state, WEIR_ST_RSP);
+	ck_assert_uint_eq(r.spkts, 0);
+	ck_assert_uint_eq(r.dpkts, 1);
+}
+END_TEST
+
+START_TEST(syn_sent_twice_makes_active_and_idle)
+{
+	/* m57-long-49583-80.pcap: SYN duplicated 1 us later (filed active),
+	 * then the handshake ACK (idle): ra combines the two classes. */
+	struct step s[4];
+	struct weir_feat f;
+	struct weir_record r;
+	int src;
+	s[0] = (struct step){ tcp(1000, 66, 128, WEIR_TH_SYN, 7, 0, 8192, 0), A };
+	s[1] = (struct step){ tcp(1001, 66, 128, WEIR_TH_SYN, 7, 0, 8192, 0), A };
+	s[2] = (struct step){ tcp(97000, 66, 50, WEIR_TH_SYN | WEIR_TH_ACK, 90, 8, 5840, 0), B };
+	s[3] = (struct step){ tcp(97451, 60, 128, WEIR_TH_ACK, 8, 91, 16560, 0), A };
+	run(&f, s, 4);
+	finalize(&f, 6, &r, &src);
+	double n = 2, x1 = 1, x2 = 96450, mean = (x1 + x2) / n;
+	double expect = sqrt((x1 * x1 + x2 * x2) / n / 1000 - (mean / 1000) * (mean / 1000));
+	ck_assert_double_eq_tol(r.sjit, expect, 1e-9);
+	ck_assert_uint_eq(r.sloss, 1); /* the second SYN */
 }
 END_TEST
 
@@ -560,6 +590,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, icmp_states_and_no_timing);
 	tcase_add_test(tc, arp_bytes_and_rsp);
 	tcase_add_test(tc, jitter_combination_when_active_and_idle);
+	tcase_add_test(tc, syn_sent_twice_makes_active_and_idle);
 	tcase_add_test(tc, active_slice_restarts_counters_keeps_tcp);
 	tcase_add_test(tc, ct_state_ttl_table);
 	tcase_add_test(tc, state_fits_hot_entry);
