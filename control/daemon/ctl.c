@@ -264,11 +264,19 @@ static void trainer_done(struct weir_ctl *c, struct weir_train_outcome *o)
 		event(c, o->trained ? "retrain_rejected" : "retrain_failed", f, 1);
 		return;
 	}
-	if (!o->swapped) {
-		/* validated but weir did not take it: keep ours as is */
+	if (!o->swapped && c->connected) {
+		/* validated but the running weir did not take it: keep ours */
 		weir_bundle_free(o->bundle);
 		c->t.retrain_failed++;
 		event(c, "retrain_not_swapped", f, 1);
+		return;
+	}
+	if (!o->swapped) {
+		/* No dataplane now (a replay ended, weir restarts): adopt it;
+		 * it is given to weir when one connects. */
+		set_model(c, o->bundle, o->dir);
+		c->adopted_pending = 1;
+		event(c, "model_adopted", f, 1);
 		return;
 	}
 	if (c->model_version)
@@ -446,8 +454,11 @@ static void note_connect(struct weir_ctl *c, int restart, uint64_t old_gen)
 	if (restart)
 		c->t.restarts++;
 	c->last_dpstats = 0;
-	/* a restarted weir starts with its configured model: give it ours */
-	if (restart && c->model_dir[0] && c->bundle) {
+	/* A restarted weir starts with its configured model: give it ours.
+	 * On a first connect only if weir scores with nothing yet (a model
+	 * adopted or configured while no dataplane ran). */
+	if (c->model_dir[0] && c->bundle && (restart || c->adopted_pending)) {
+		c->adopted_pending = 0;
 		char err[512];
 		json_object *g = jobj();
 		jadd_s(g, "dir", c->model_dir);

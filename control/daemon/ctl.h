@@ -62,6 +62,7 @@ struct weir_ctl {
 	char model_dir[WEIR_CTL_PATH], prev_dir[WEIR_CTL_PATH];
 	uint32_t model_version, prev_version, seen_version;
 	int learning;
+	int adopted_pending;              /* a model to give weir when it connects */
 	uint64_t learn_tried_at;          /* samples at the last learning attempt */
 	int learn_tried_at_end;
 	uint64_t last_watermark;          /* of the stream that ended last */

@@ -19,5 +19,6 @@ int weirctl_retrain(int argc, char **argv);
 int weirctl_threshold(int argc, char **argv);
 int weirctl_alerts(int argc, char **argv);
 int weirctl_spikes(int argc, char **argv);
+int weirctl_replay(int argc, char **argv);
 
 #endif

@@ -22,6 +22,7 @@ static const struct subcmd subcmds[] = {
 	{ "threshold", weirctl_threshold, "get | set VALUE: the decision threshold" },
 	{ "alerts", weirctl_alerts, "list | tail [-f] | rotate the alert files" },
 	{ "spikes", weirctl_spikes, "recent anomaly spikes and their top sources" },
+	{ "replay", weirctl_replay, "captures through weir and weir-control into a directory" },
 };
 
 static void usage(FILE *out)
