@@ -563,6 +563,9 @@ END_TEST
 
 /* ------------------------------------------------------------------ FTP */
 
+static unsigned new_flow_service(uint8_t family, const uint8_t src[16], uint16_t sport,
+				 const uint8_t dst[16], uint16_t dport, uint64_t ts);
+
 START_TEST(ftp_login_success_and_commands)
 {
 	struct conn c;
@@ -631,6 +634,34 @@ START_TEST(ftp_truncated_and_split_lines)
 	weir_content_get_stats(ctx, &st);
 	ck_assert_uint_eq(st.ftp_bad_port, 3);
 	ck_assert_uint_eq(st.expect_added, 0);
+}
+END_TEST
+
+START_TEST(ftp_several_lines_per_segment)
+{
+	struct conn c;
+	conn_init(&c, 6, "10.0.0.1", 40000, "10.0.0.2", 21);
+	sends(&c, 1, "220 ready\r\n");
+	/* pipelined commands, lower case, LF-only line ends */
+	sends(&c, 0, "USER a\nPASS b\ntype i\nepsv\nretr x\nstor y\n");
+	sends(&c, 1, "331 pw\r\n230-hello\r\n 230 not the end\r\n230 in\r\n200 ok\r\n"
+		     "229 Entering Extended Passive Mode (!!!4242!)\r\n150 go\r\n");
+	struct weir_record r = fin(&c);
+	ck_assert_uint_eq(r.is_ftp_login, 1);
+	ck_assert_uint_eq(r.ct_ftp_cmd, 3);   /* EPSV RETR STOR */
+	ck_assert_uint_eq(new_flow_service(4, c.cli, 50000, c.srv, 4242, c.ts),
+			  WEIR_SVC_FTP_DATA);
+	/* an IPv4 PORT on an IPv6 control connection is refused */
+	struct weir_content_stats before, after;
+	weir_content_get_stats(ctx, &before);
+	conn_init(&c, 6, "10.0.0.1", 40001, "10.0.0.2", 21);
+	c.family = WEIR_AF_INET6;
+	sends(&c, 1, "220 ready\r\n");
+	sends(&c, 0, "PORT 10,0,0,1,4,1\r\n");
+	weir_content_get_stats(ctx, &after);
+	ck_assert_uint_eq(after.ftp_bad_port, before.ftp_bad_port + 1);
+	ck_assert_uint_eq(after.expect_added, before.expect_added);
+	ck_assert_uint_eq(after.scan_errors, 0);
 }
 END_TEST
 
@@ -787,6 +818,7 @@ int main(void)
 	tcase_add_test(tc, ftp_login_success_and_commands);
 	tcase_add_test(tc, ftp_login_failure);
 	tcase_add_test(tc, ftp_truncated_and_split_lines);
+	tcase_add_test(tc, ftp_several_lines_per_segment);
 	tcase_add_test(tc, argument_parsers);
 	tcase_add_test(tc, ftp_data_expectations_v4);
 	tcase_add_test(tc, ftp_data_expectations_v6);
