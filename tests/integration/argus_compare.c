@@ -10,6 +10,9 @@
  * capture (they are still compared and reported, in their own column); the
  * reason is written beside the capture in argus_captures.txt.
  *
+ * "nonzero" counts the compared flows where Argus's value is not 0, to show
+ * a feature was exercised and not only matched at zero.
+ *
  * Acceptance (exit 0): every IP/ARP flow Argus reports is found; the exact
  * features equal and the toleranced ones within 1% (or 1 us) on every
  * compared flow; the "95%" features equal on at least 95% of flows.
@@ -81,7 +84,7 @@ struct aflow {
 };
 
 struct stats {
-	unsigned long compared[F_MAX], matched[F_MAX];
+	unsigned long compared[F_MAX], matched[F_MAX], nonzero[F_MAX];
 	unsigned long exc_compared[F_MAX], exc_matched[F_MAX];
 	unsigned long flows, found, missing, missing_excepted;
 	unsigned long direction_ok, direction_cmp;
@@ -444,6 +447,7 @@ static void compare_capture(const char *name, const char *apath,
 			} else {
 				st->compared[f]++;
 				st->matched[f] += ok;
+				st->nonzero[f] += a->v[f] != 0;
 			}
 			if (!ok && printed++ < MAX_PRINT) {
 				if (f == F_STATE)
@@ -510,19 +514,19 @@ int main(int argc, char **argv)
 	       "%lu missing (+%lu excepted); %lu non-IP Argus records left out; "
 	       "%lu of our flows unmatched\n", captures, st.flows, st.found,
 	       st.missing, st.missing_excepted, st.skipped_nonip, st.weir_extra);
-	printf("\n%-9s %-6s %9s %9s %8s   %s\n", "feature", "rule", "compared",
-	       "matched", "%", "excepted (matched/compared)");
-	printf("%-9s %-6s %9lu %9lu %7.2f%%   (reported, not asserted)\n", "direction",
+	printf("\n%-9s %-6s %9s %9s %8s %8s   %s\n", "feature", "rule", "compared",
+	       "matched", "%", "nonzero", "excepted (matched/compared)");
+	printf("%-9s %-6s %9lu %9lu %7.2f%% %8s   (reported, not asserted)\n", "direction",
 	       "info", st.direction_cmp, st.direction_ok,
-	       st.direction_cmp ? 100.0 * st.direction_ok / st.direction_cmp : 100.0);
+	       st.direction_cmp ? 100.0 * st.direction_ok / st.direction_cmp : 100.0, "");
 	for (int f = 0; f < F_MAX; f++) {
 		double pct = st.compared[f] ? 100.0 * st.matched[f] / st.compared[f] : 100.0;
 		const char *rule = feats[f].kind == K_EXACT ? "equal" :
 				   feats[f].kind == K_TOL ? "1%" : ">=95%";
 		int ok = feats[f].kind == K_P95 ? pct >= 95.0 : st.matched[f] == st.compared[f];
-		printf("%-9s %-6s %9lu %9lu %7.2f%%   %lu/%lu%s\n", feats[f].name, rule,
-		       st.compared[f], st.matched[f], pct, st.exc_matched[f],
-		       st.exc_compared[f], ok ? "" : "   FAIL");
+		printf("%-9s %-6s %9lu %9lu %7.2f%% %8lu   %lu/%lu%s\n", feats[f].name,
+		       rule, st.compared[f], st.matched[f], pct, st.nonzero[f],
+		       st.exc_matched[f], st.exc_compared[f], ok ? "" : "   FAIL");
 		pass = pass && ok;
 	}
 	printf("\n%s\n", pass ? "PASS" : "FAIL");
