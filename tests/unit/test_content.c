@@ -410,11 +410,15 @@ START_TEST(http_pipelining)
 		     "HTTP/1.1 201 Created\r\nContent-Le");
 	sends(&c, 1, "ngth: 2\r\n\r\nok"
 		     "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n");
+	sends(&c, 0, "GET /4 HTTP/1.1\r\n\r\n");
+	sends(&c, 1, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi");
 	struct weir_record r = fin(&c);
-	ck_assert_uint_eq(r.trans_depth, 3);
-	ck_assert_uint_eq(r.ct_flw_http_mthd, 3);
-	/* the HEAD response announces 1000 bytes but has no body */
-	ck_assert_uint_eq(r.res_bdy_len, 12);
+	ck_assert_uint_eq(r.trans_depth, 4);
+	ck_assert_uint_eq(r.ct_flw_http_mthd, 4);
+	/* the HEAD response announces 1000 bytes but has no body: the next
+	 * response is a response, not body */
+	ck_assert_uint_eq(r.res_bdy_len, 14);
+	ck_assert_uint_eq(c.cs.http_resps, 4);
 }
 END_TEST
 
