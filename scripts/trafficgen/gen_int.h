@@ -1,5 +1,6 @@
-/* weir-gen internals shared by the engine (engine.c), the application
- * scripts (apps.c) and the attack sources (attacks.c). Not installed. */
+/* weir-gen internals shared by the scheduler (engine.c), the packet model
+ * (tcp.c), the traffic sources (sources.c), the application scripts
+ * (apps.c, dgram.c) and the frame writer (wire.c). Not installed. */
 #ifndef WEIR_GEN_INT_H
 #define WEIR_GEN_INT_H
 
@@ -125,9 +126,98 @@ struct gen_sess {
 	char text[2][GEN_TEXT_MAX];
 };
 
-struct gen;
+#define TH_FIN 0x01
+#define TH_SYN 0x02
+#define TH_RST 0x04
+#define TH_PSH 0x08
+#define TH_ACK 0x10
 
-/* engine.c services for apps.c / attacks.c */
+#define SRC_BASE 0x80000000u   /* heap ids at or above this are sources */
+#define NO_TIME UINT64_MAX
+
+enum ph {
+	PH_SYN = 0, PH_SYNACK, PH_HSACK, PH_SEG, PH_ACK, PH_DUPACK, PH_RETX,
+	PH_FINAL_ACK, PH_FIN_A, PH_FIN_B, PH_FIN_C, PH_RST, PH_PROBE_RSTACK,
+	PH_PROBE_RST, PH_DGRAM, PH_WAIT, PH_DONE
+};
+
+enum { OPT_NONE = 0, OPT_SYN, OPT_DATA, OPT_SACK, OPT_SCAN };
+
+extern const uint8_t gen_router_mac[6];   /* the border router */
+
+struct heap_ent { uint64_t t; uint32_t id; };
+
+struct gen_src {
+	int attack;                     /* -1: the normal mix */
+	const struct weir_gen_attack_cfg *cfg;
+	uint64_t t_stop;
+	double rate;
+	struct gen_host *attacker, *victim;
+	uint32_t bot_lo, bot_n;
+	uint32_t counter, target_i, port_i;
+	uint16_t scan_sport;
+};
+
+struct gen {
+	const struct weir_gen_scenario *sc;
+	struct weir_gen_opts o;
+	struct gen_rng rng;
+	struct gen_out out;
+	FILE *labels;
+	char *lbuf;
+	size_t llen;
+	int lerr;
+	uint64_t t0, t_end, drift_t, first_t, last_t;
+
+	struct gen_host *hosts;
+	uint32_t n_hosts, n_clients, drift_lo, n_drift, srv_lo, n_srv, ext_lo, n_ext;
+	uint32_t role_idx[ROLE_NROLES][64];
+	uint32_t role_n[ROLE_NROLES];
+
+	struct gen_sess *sess;
+	uint32_t *free_ids;
+	uint32_t n_free, max_sess;
+
+	struct heap_ent *heap;
+	uint32_t heap_n;
+
+	struct gen_src *srcs;
+	uint32_t n_srcs;
+
+	double mix_cum[WEIR_GEN_NAPPS];
+	uint8_t *blk_rand, *blk_html;
+	uint32_t *q[2][2];          /* prefix sums: [html][odd] */
+	uint8_t dgram_buf[2048];
+	struct weir_gen_stats st;
+};
+
+/* engine.c */
+void gen_heap_push(struct gen *g, uint64_t t, uint32_t id);
+void gen_heap_pop(struct gen *g);
+void gen_heap_replace_top(struct gen *g, uint64_t t);
+void gen_label_row(struct gen *g, uint32_t src, uint16_t sport, uint32_t dst,
+		   uint16_t dport, uint8_t proto, uint64_t stime, uint64_t ltime,
+		   int attack, const uint32_t pkts[2], const uint64_t bytes[2],
+		   const uint64_t ipbytes[2]);
+struct gen_sess *gen_sess_alloc(struct gen *g);
+struct gen_sess *gen_sess_new(struct gen *g, uint64_t t, uint8_t proto, uint8_t app,
+			      uint8_t variant, int attack, struct gen_host *c,
+			      struct gen_host *sv, uint16_t dport);
+void gen_sess_schedule_new(struct gen *g, struct gen_sess *s);
+void gen_sess_finish(struct gen *g, struct gen_sess *s);
+
+/* tcp.c */
+void gen_ep_from_host(struct gen *g, struct gen_ep *e, struct gen_host *h, uint16_t port);
+void gen_do_act(struct gen *g, struct gen_sess *s, int act, const struct gen_msg *m);
+void gen_step_tcp(struct gen *g, struct gen_sess *s);
+void gen_step_dgram(struct gen *g, struct gen_sess *s);
+
+/* sources.c */
+int gen_setup(struct gen *g, char *err, size_t errlen);
+uint64_t gen_src_next(struct gen *g, struct gen_src *src, uint64_t t);
+void gen_step_src(struct gen *g, struct gen_src *src, uint64_t t);
+
+/* engine.c: services for apps.c and dgram.c */
 struct gen_host *gen_pick_client(struct gen *g, int attack_drift_ok);
 struct gen_host *gen_pick_server(struct gen *g, int role);
 struct gen_host *gen_pick_external(struct gen *g);
