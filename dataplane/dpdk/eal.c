@@ -47,12 +47,12 @@ int weir_hugepages_available(char *why, size_t len)
 	return free_pages && mounted;
 }
 
-static void add(char **argv, int *argc, const char *s)
+static void add(char **args, int *argc, const char *s)
 {
 	if (*argc >= MAX_ARGS - 1)
 		weir_die("too many EAL arguments; shorten [eal] args");
-	argv[(*argc)++] = strdup(s);
-	argv[*argc] = NULL;
+	args[(*argc)++] = strdup(s);
+	args[*argc] = NULL;
 }
 
 /* Auto lcores: main lcore + workers, mapped round-robin onto the CPUs in
@@ -133,9 +133,12 @@ static void check_vdev(const struct weir_port_conf *p)
 		 p->name, p->dev, drv);
 }
 
+/* Static: the EAL may keep pointers into its arguments for the life of
+ * the process. */
+static char *argv[MAX_ARGS];
+
 void weir_eal_start(struct weir_conf *c, const char *argv0)
 {
-	char *argv[MAX_ARGS];
 	int argc = 0;
 	char buf[1024], why[256] = "";
 	int any_pci = 0;
@@ -225,7 +228,10 @@ void weir_eal_start(struct weir_conf *c, const char *argv0)
 		 getuid() == 0 ? "/var/run" : (getenv("XDG_RUNTIME_DIR") ? getenv("XDG_RUNTIME_DIR") : "/tmp"),
 		 (int)getpid());
 	atexit(remove_runtime_dir);
-	if (rte_eal_init(argc, argv) < 0)
+	/* rte_eal_init() reorders its argv: hand it a copy of the pointers. */
+	static char *eal_argv[MAX_ARGS];
+	memcpy(eal_argv, argv, sizeof(eal_argv));
+	if (rte_eal_init(argc, eal_argv) < 0)
 		weir_die("EAL initialisation failed: %s; check [eal] lcores/args and the port devs, "
 			 "or memory: reserve hugepages (scripts/hugepages) or set [eal] hugepages = no",
 			 rte_strerror(rte_errno));

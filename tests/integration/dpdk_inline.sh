@@ -51,4 +51,55 @@ CONF
 	grep -q "tx dropped 0, blocked 0" "$TMP/weir.err" || fail "TX drops or blocks reported: $(grep 'tx dropped' "$TMP/weir.err")"
 	echo "ok inline, $workers worker(s): $n frames forwarded unchanged"
 done
+# block = on: a flow whose record got an anomaly verdict has its later
+# frames dropped. Every verdict is "anomaly" here ([model] threshold = 1e9);
+# UDP flow A idles out after 1 s of capture time, so its frames at 5 s
+# come after its anomalous record and must be blocked; B (live from 4.9 s)
+# is unaffected.
+"$WEIRCTL" train "$CAP" -o "$TMP/model" -q || fail "weirctl train"
+python3 - "$TMP/block.pcap" <<'PY'
+import struct, sys
+def frame(src, dst, sport, dport):
+    payload = b"x" * 18
+    udp = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0, bytes(src), bytes(dst)) + udp
+    return b"\x02\0\0\0\0\x02" + b"\x02\0\0\0\0\x01" + b"\x08\x00" + ip
+A = ([10, 0, 0, 1], [10, 0, 0, 2], 1111, 53)
+B = ([10, 0, 0, 3], [10, 0, 0, 4], 2222, 53)
+pkts = [(0.0, A), (0.1, A), (4.9, B), (5.0, A), (5.1, A), (5.2, B)]
+with open(sys.argv[1], "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    for t, (s, d, sp, dp) in pkts:
+        fr = frame(s, d, sp, dp)
+        sec = 1700000000 + int(t)
+        f.write(struct.pack("<IIII", sec, int(round((t % 1) * 1e6)), len(fr), len(fr)) + fr)
+PY
+cat > "$TMP/block.conf" <<CONF
+[eal]
+hugepages = no
+[port a]
+dev = net_pcap0,rx_pcap=$TMP/block.pcap
+[port b]
+dev = net_pcap1,tx_pcap=$TMP/blocked-out.pcap
+[mode]
+mode = inline
+pairs = a:b
+block = on
+[flows]
+udp_timeout = 1
+[model]
+path = $TMP/model
+threshold = 1e9
+[control]
+socket = $TMP/ctl.sock
+CONF
+"$WEIR" -c "$TMP/block.conf" 2>"$TMP/weir.err" &
+pid=$!; track $pid
+wait_stats "$TMP/ctl.sock" "s['ports'][0]['rx_packets'] == 6 and s['workers'][0]['blocked'] + s['workers'][0]['tx_sent'] == 6" 60 ||
+	{ cat "$TMP/weir.err" >&2; fail "block: frames not all handled"; }
+ctl "$TMP/ctl.sock" '{"cmd":"stop"}' >/dev/null
+wait_bg $pid || fail "weir exited with $?"
+grep -q "tx sent 4, tx dropped 0, blocked 2" "$TMP/weir.err" || fail "block: expected 4 sent, 2 blocked: $(grep 'tx sent' "$TMP/weir.err")"
+[ "$(capinfos -c -M "$TMP/blocked-out.pcap" | awk '/Number of packets/ {print $NF}')" = 4 ] || fail "block: output does not hold 4 frames"
+echo "ok block = on: the 2 frames after the flow's anomaly verdict were dropped, 4 forwarded"
 echo PASS
