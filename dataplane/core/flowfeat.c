@@ -398,7 +398,9 @@ void weir_feat_update(struct weir_feat *f, const struct weir_pkt *pkt, int side)
 	/* Inter-arrival times: only a timestamp that moves forward makes an
 	 * interval (Argus's rule); their sum is then last - first, so only
 	 * the count and the sum of squares are kept. */
-	if (!d->first_ns) {
+	if (d->pkts == 1) {
+		/* the direction's first packet (of this slice); a capture may
+		 * well start at time 0, so the count says it, not the time */
 		d->first_ns = d->last_ns = pkt->ts_ns;
 	} else if (pkt->ts_ns > d->last_ns) {
 		double iv_us = (double)(pkt->ts_ns - d->last_ns) * 1e-3;
@@ -566,9 +568,9 @@ void weir_feat_finalize(const struct weir_feat *f, unsigned proto,
 	(void)proto;
 
 	*src_side = ss;
-	if (d->first_ns && (!first || d->first_ns < first))
+	if (d->pkts && (!s->pkts || d->first_ns < first))
 		first = d->first_ns;
-	if (d->last_ns > last)
+	if (d->pkts && (!s->pkts || d->last_ns > last))
 		last = d->last_ns;
 	rec->stime_ns = first;
 	rec->ltime_ns = last;

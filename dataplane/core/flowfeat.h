@@ -20,7 +20,7 @@
 struct weir_feat_dir {
 	uint64_t bytes;          /* wire bytes (pcap len, L2 included): sbytes */
 	uint64_t ip_bytes;       /* IP total length sum: Zeek's *_ip_bytes */
-	uint64_t first_ns;       /* first packet of this direction, 0 = none */
+	uint64_t first_ns;       /* first packet of this direction (pkts > 0) */
 	uint64_t last_ns;        /* latest timestamp; intervals run off it */
 	double ipt_sumsq;        /* sum of squared inter-arrival times, us^2 */
 	uint32_t pkts;

@@ -563,6 +563,25 @@ START_TEST(ct_state_ttl_table)
 }
 END_TEST
 
+START_TEST(capture_starting_at_time_zero)
+{
+	/* crafted captures may start at the epoch: times are still measured */
+	struct step s[3];
+	struct weir_feat f;
+	struct weir_record r;
+	int src;
+	s[0] = (struct step){ udp(0, 60, 64), A };
+	s[1] = (struct step){ udp(0, 60, 64), A };
+	s[2] = (struct step){ udp(2000, 60, 64), A };
+	run(&f, s, 3);
+	finalize(&f, 17, &r, &src);
+	ck_assert_uint_eq(r.stime_ns, 0);
+	ck_assert_uint_eq(r.ltime_ns, 2000000);
+	ck_assert_double_eq_tol(r.dur, 0.002, 1e-12);
+	ck_assert_double_eq_tol(r.sintpkt, 2.0, 1e-9); /* one interval: equal stamps make none */
+}
+END_TEST
+
 START_TEST(state_fits_hot_entry)
 {
 	ck_assert_uint_le(sizeof(struct weir_feat), 180);
@@ -593,6 +612,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, syn_sent_twice_makes_active_and_idle);
 	tcase_add_test(tc, active_slice_restarts_counters_keeps_tcp);
 	tcase_add_test(tc, ct_state_ttl_table);
+	tcase_add_test(tc, capture_starting_at_time_zero);
 	tcase_add_test(tc, state_fits_hot_entry);
 	suite_add_tcase(s, tc);
 	return s;
