@@ -130,7 +130,7 @@ struct weir_ctlsrv *weir_ctlsrv_open(const char *path, const char *group,
 	}
 	if (chown(path, (uid_t)-1, s->gid) < 0 && s->gid != getegid()) {
 		snprintf(err, errlen, "[control] socket_group = %s: cannot give %s to gid %u: %s",
-			 group, path, (unsigned)s->gid, strerror(errno));
+			 group ? group : "", path, (unsigned)s->gid, strerror(errno));
 		unlink(path);
 		goto fail_fd;
 	}
