@@ -31,6 +31,7 @@
 #define ET_PPPOE_SES 0x8864
 #define ET_QINQ      0x88a8
 #define ET_QINQ_OLD  0x9100
+#define ET_VNTAG     0x8926
 
 #define PPP_IPV4 0x0021
 #define PPP_IPV6 0x0057
@@ -686,6 +687,16 @@ static enum weir_decode_err decode_ethertype(const uint8_t *data, uint32_t caple
 			pkt->vlan_depth++;
 			et = rd16(data + off + 2);
 			off += 4;
+			continue;
+		case ET_VNTAG:
+			/* Cisco VN-Tag: 4 bytes of tag, then the next
+			 * ethertype (Zeek and Argus both step over it) */
+			if (unlikely(++tags > WEIR_DECODE_MAX_TAGS))
+				return WEIR_DEC_TOO_MANY_TAGS;
+			if (unlikely(caplen - off < 6))
+				return WEIR_DEC_TRUNC_L2;
+			et = rd16(data + off + 4);
+			off += 6;
 			continue;
 		case ET_MPLS_UC:
 		case ET_MPLS_MC:

@@ -420,6 +420,19 @@ START_TEST(vlan_tags)
 	ck_assert_uint_eq(P.vlan_id, 4095);
 	ck_assert_uint_eq(P.vlan_depth, 2);
 
+	/* Cisco VN-Tag (as zeek/Traces/vntag.pcap) before an 802.1Q tag */
+	static const uint8_t vntag[6] = { 0, 0, 0, 0, 0x81, 0x00 };
+	weir_pb_init(&b);
+	weir_pb_eth(&b);
+	weir_pb_l2raw(&b, 0x8926, vntag, sizeof(vntag));
+	weir_pb_l2raw(&b, 0x8100, (const uint8_t[]){ 0x00, 0x0b, 0x08, 0x00 }, 4);
+	build_v4_udp(&b);
+	EXPECT_ERR(dec(&b), WEIR_DEC_OK);
+	ck_v4_udp(24);
+	ck_assert_uint_eq(P.vlan_id, 11);
+	ck_assert_uint_eq(P.vlan_depth, 1);
+	EXPECT_ERR(dec_lw(b.linktype, b.buf, 19, b.len), WEIR_DEC_TRUNC_L2);
+
 	/* the most we follow, and one more */
 	for (int n = WEIR_DECODE_MAX_TAGS; n <= WEIR_DECODE_MAX_TAGS + 1; n++) {
 		weir_pb_init(&b);
@@ -1833,6 +1846,7 @@ static const struct { const char *path; double min_ok; } known_good[] = {
 	{ "pcaps/zeek/Traces/tunnels/gtp/gtp1_gn_normal_incl_fragmentation.pcap", 1.0 },
 	{ "pcaps/zeek/Traces/modbus/modbusBig.pcap", 0.99 },
 	{ "pcaps/zeek/Traces/ssh/ssh.pcap", 1.0 },
+	{ "pcaps/zeek/Traces/vntag.pcap", 1.0 },
 	{ "pcaps/zeek/Traces/ipv4/fragmented-syn.pcap", 1.0 },
 	{ "pcaps/suricata-verify/tests/defrag/bug-6887-defrag-eth-vlan-ipv4-tcp-syn/frag-eth-vlan-ip-tcp-syn.pcap", 1.0 },
 	{ "pcaps/suricata-verify/tests/defrag/bug-6887-defrag-ppp-ipv4-tcp-syn/frag-ppp-ip-tcp-syn.pcap", 1.0 },
