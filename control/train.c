@@ -26,8 +26,6 @@ static const struct { unsigned field, xform; float mul; } numeric[] = {
 	{ WEIR_FLD_DUR, WEIR_XF_LOG1P, 1000 },
 	{ WEIR_FLD_SBYTES, WEIR_XF_LOG1P, 1 },
 	{ WEIR_FLD_DBYTES, WEIR_XF_LOG1P, 1 },
-	{ WEIR_FLD_STTL, WEIR_XF_IDENTITY, 1 },
-	{ WEIR_FLD_DTTL, WEIR_XF_IDENTITY, 1 },
 	{ WEIR_FLD_SLOSS, WEIR_XF_LOG1P, 1 },
 	{ WEIR_FLD_DLOSS, WEIR_XF_LOG1P, 1 },
 	{ WEIR_FLD_SLOAD, WEIR_XF_LOG1P, 1 },
@@ -61,7 +59,14 @@ static const struct { unsigned field, xform; float mul; } numeric[] = {
 	{ WEIR_FLD_CT_DST_SRC_LTM, WEIR_XF_LOG1P, 1 },
 };
 
-static const unsigned categorical[] = { WEIR_FLD_PROTO, WEIR_FLD_STATE, WEIR_FLD_SERVICE };
+/* One-hot fields. The TTLs are here rather than among the numbers: a TTL
+ * is an initial-TTL signature minus a hop count, so 62 is not "near" 64 in
+ * any useful sense, and a TTL pair never seen in normal traffic should stand
+ * out as strongly as an unseen protocol. (They are strong features on
+ * UNSW-NB15, whose attack hosts sit behind their own TTLs; see
+ * doc/models.md.) */
+static const unsigned categorical[] = { WEIR_FLD_PROTO, WEIR_FLD_STATE, WEIR_FLD_SERVICE,
+					WEIR_FLD_STTL, WEIR_FLD_DTTL };
 
 void weir_train_opts_defaults(struct weir_train_opts *o)
 {
@@ -114,12 +119,15 @@ static void add_onehot(struct weir_featspec *fs, const struct weir_record *const
 	}
 }
 
-static const char *category_name(unsigned field, int32_t code)
+static const char *category_name(unsigned field, int32_t code, char *buf, size_t len)
 {
 	switch (field) {
 	case WEIR_FLD_PROTO: return weir_proto_name((unsigned)code);
 	case WEIR_FLD_STATE: return weir_state_name((unsigned)code);
-	default: return weir_service_name((unsigned)code);
+	case WEIR_FLD_SERVICE: return weir_service_name((unsigned)code);
+	default:
+		snprintf(buf, len, "%d", (int)code);
+		return buf;
 	}
 }
 
@@ -174,9 +182,10 @@ static int write_json(const char *path, const struct weir_featspec *fs,
 			json_object *cats = json_object_new_array(), *jm = json_object_new_array(),
 				    *js = json_object_new_array();
 			unsigned field = dm->field;
+			char buf[16];
 			for (; d < fs->ndims && fs->dim[d].field == field; d++) {
 				json_object_array_add(cats, json_object_new_string(
-					category_name(field, fs->dim[d].category)));
+					category_name(field, fs->dim[d].category, buf, sizeof(buf))));
 				json_object_array_add(jm, jdouble(mean[d]));
 				json_object_array_add(js, jdouble(sd[d]));
 			}

@@ -286,7 +286,13 @@ static int category_parse(unsigned field, const char *s)
 	case WEIR_FLD_PROTO: return weir_proto_parse(s);
 	case WEIR_FLD_STATE: return weir_state_parse(s);
 	case WEIR_FLD_SERVICE: return weir_service_parse(s);
-	default: return -1;
+	default: {
+		/* a numeric field one-hot encoded: its integer values */
+		char *end;
+		errno = 0;
+		long v = strtol(s, &end, 10);
+		return end != s && !*end && !errno && v >= 0 && v <= INT32_MAX ? (int)v : -1;
+	}
 	}
 }
 
@@ -318,10 +324,11 @@ static int load_feature(struct weir_bundle *b, json_object *f, unsigned i,
 			 json_object_get_string(jx));
 		return -1;
 	}
-	if ((xf == WEIR_XF_ONEHOT) != weir_field_is_categorical((unsigned)field)) {
-		snprintf(err, errlen, "%s: features[%u]: %s %s one-hot encoded", path, i,
-			 weir_field_name((unsigned)field),
-			 xf == WEIR_XF_ONEHOT ? "is numeric and cannot be" : "is categorical and must be");
+	/* Categorical fields must be one-hot; numeric ones may be, over their
+	 * integer values (TTLs: a few discrete OS and path signatures). */
+	if (xf != WEIR_XF_ONEHOT && weir_field_is_categorical((unsigned)field)) {
+		snprintf(err, errlen, "%s: features[%u]: %s is categorical and must be one-hot encoded",
+			 path, i, weir_field_name((unsigned)field));
 		return -1;
 	}
 	json_object *jmean = jget(f, "mean"), *jstd = jget(f, "std");
@@ -373,7 +380,7 @@ static int load_feature(struct weir_bundle *b, json_object *f, unsigned i,
 			? json_object_get_string(jn) : NULL;
 		int code = cat ? category_parse((unsigned)field, cat) : -1;
 		if (code < 0) {
-			snprintf(err, errlen, "%s: features[%u]: categories[%zu] is not a known %s",
+			snprintf(err, errlen, "%s: features[%u]: categories[%zu] is not a %s value",
 				 path, i, c, weir_field_name((unsigned)field));
 			return -1;
 		}

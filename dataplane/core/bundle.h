@@ -51,6 +51,8 @@ int weir_field_is_categorical(unsigned f);
  * enum weir_service) for a categorical field. */
 double weir_field_value(const struct weir_record *r, unsigned f);
 
+/* Categorical fields must be one-hot; numeric fields may be, over their
+ * integer values ("sttl=254"). */
 enum weir_xform { WEIR_XF_IDENTITY = 0, WEIR_XF_LOG1P, WEIR_XF_ONEHOT, WEIR_XF_MAX };
 const char *weir_xform_name(unsigned x);
 int weir_xform_parse(const char *s);         /* -1 if unknown */
@@ -59,7 +61,9 @@ int weir_xform_parse(const char *s);         /* -1 if unknown */
 struct weir_dim {
 	uint8_t field;          /* enum weir_field */
 	uint8_t xform;          /* enum weir_xform */
-	int32_t category;       /* one-hot: the code this dimension is 1 for */
+	int32_t category;       /* one-hot: the code (categorical fields) or the
+				 * integer value (numeric fields) this dimension
+				 * is 1 for */
 	float mul;              /* log1p: log1p(mul * max(v, 0)) */
 	char name[32];          /* "sbytes", "proto=tcp" */
 };

@@ -338,7 +338,7 @@ START_TEST(malformed_json_refused)
 		       "{ \"format_version\": 1, \"version\": 1, \"threshold\": 0,\n"
 		       "  \"features\": [ { \"field\": \"proto\", \"transform\": \"onehot\", "
 		       "\"categories\": [\"tcp\", \"nosuch\"], \"mean\": [0, 0], \"std\": [0, 0] } ] }\n",
-		       "bundle.json: features[0]: categories[1] is not a known proto");
+		       "bundle.json: features[0]: categories[1] is not a proto value");
 	expect_refused("bundle.json",
 		       "{ \"format_version\": 1, \"version\": 1, \"threshold\": 0,\n"
 		       "  \"features\": [ { \"field\": \"state\", \"transform\": \"identity\", "
