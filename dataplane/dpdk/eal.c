@@ -1,6 +1,7 @@
 /* EAL start-up: hugepages when the host has them, otherwise --no-huge
  * --no-shconf (with a warning); vdevs for the configured ports; lcores for
  * the main lcore plus one per worker, wrapped onto the CPUs we may run on. */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <sched.h>
@@ -94,16 +95,20 @@ static char runtime_dir[PATH_MAX];
 
 static void remove_runtime_dir(void)
 {
-	static const char *files[] = { "dpdk_telemetry.v2", "config", "fbarray_memseg-2048k-0-0",
-				       "fbarray_memzone", "mp_socket", "hugepage_info" };
-	char path[PATH_MAX + 64];
+	char path[PATH_MAX + 300];
+	DIR *d;
+	struct dirent *e;
 
-	if (!runtime_dir[0])
+	if (!runtime_dir[0] || !(d = opendir(runtime_dir)))
 		return;
-	for (unsigned i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", runtime_dir, files[i]);
-		unlink(path);
-	}
+	/* Everything in it is the EAL's for this process (config, fbarrays,
+	 * telemetry and mp sockets). */
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			snprintf(path, sizeof(path), "%s/%s", runtime_dir, e->d_name);
+			unlink(path);
+		}
+	closedir(d);
 	rmdir(runtime_dir);
 }
 
@@ -191,10 +196,14 @@ void weir_eal_start(struct weir_conf *c, const char *argv0)
 	case WEIR_HUGE_YES:
 		if (!weir_hugepages_available(why, sizeof(why)))
 			weir_die("[eal] hugepages = yes but %s; or set hugepages = auto/no", why);
+		/* Page files unlinked once mapped: nothing left in hugetlbfs. */
+		add(argv, &argc, "--huge-unlink");
 		break;
 	case WEIR_HUGE_AUTO:
-		if (weir_hugepages_available(why, sizeof(why)))
+		if (weir_hugepages_available(why, sizeof(why))) {
+			add(argv, &argc, "--huge-unlink");
 			break;
+		}
 		weir_warn("running without hugepages: %s; using --no-huge --no-shconf (slower TLB behaviour, no multi-process)", why);
 		/* fall through */
 	case WEIR_HUGE_NO: {
