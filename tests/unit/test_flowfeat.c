@@ -433,6 +433,29 @@ START_TEST(icmp_states_and_no_timing)
 	run(&f, s, 1);
 	finalize(&f, 1, &r, &src);
 	ck_assert_uint_eq(r.state, WEIR_ST_URP);
+	/* the rest of the unreachable codes, as ra names them */
+	static const struct { uint8_t code; unsigned st; } ur[] = {
+		{ 0, WEIR_ST_URN }, { 2, WEIR_ST_URO }, { 4, WEIR_ST_URF },
+		{ 5, WEIR_ST_URS }, { 10, WEIR_ST_URHPRO }, { 13, WEIR_ST_URO },
+	};
+	for (unsigned i = 0; i < sizeof(ur) / sizeof(ur[0]); i++) {
+		s[0] = (struct step){ icmp(1000, 3, ur[i].code), A };
+		run(&f, s, 1);
+		finalize(&f, 1, &r, &src);
+		ck_assert_uint_eq(r.state, ur[i].st);
+	}
+	static const struct { uint8_t type; unsigned st; } ty[] = {
+		{ 4, WEIR_ST_SRC }, { 5, WEIR_ST_RED }, { 9, WEIR_ST_RTA },
+		{ 10, WEIR_ST_RTS }, { 12, WEIR_ST_PAR }, { 13, WEIR_ST_TST },
+		{ 14, WEIR_ST_TSR }, { 15, WEIR_ST_IRQ }, { 16, WEIR_ST_IRR },
+		{ 17, WEIR_ST_MAS }, { 18, WEIR_ST_MSR }, { 30, WEIR_ST_UNK },
+	};
+	for (unsigned i = 0; i < sizeof(ty) / sizeof(ty[0]); i++) {
+		s[0] = (struct step){ icmp(1000, ty[i].type, 0), A };
+		run(&f, s, 1);
+		finalize(&f, 1, &r, &src);
+		ck_assert_uint_eq(r.state, ty[i].st);
+	}
 	s[0] = (struct step){ icmp(1000, 11, 0), A };
 	run(&f, s, 1);
 	finalize(&f, 1, &r, &src);
