@@ -72,6 +72,7 @@ static const char usage[] =
 "      --no-huge         run without hugepages (--no-huge --in-memory)\n"
 "      --max-flows N     flow-table capacity per worker\n"
 "      --no-content      skip the Hyperscan service/HTTP/FTP analysis\n"
+"      --check           validate the settings, print them, exit\n"
 "  -q, --quiet           no start-up log or exit summary\n";
 
 /* ---- value parsers: 0 ok, -1 bad ---- */
@@ -388,7 +389,7 @@ static void load_file(struct weir_conf *c, const char *path)
 enum {
 	O_PCAP = 256, O_PACE, O_FLOWLOG, O_FORMAT, O_EXTRA, O_SHM, O_SAMPLE,
 	O_SOCKET, O_NOHUGE, O_MAXFLOWS, O_NOCONTENT, O_BENCH, O_BENCHSYN,
-	O_BENCHSIZE, O_BENCHROUNDS, O_MODEL, O_SCORES,
+	O_BENCHSIZE, O_BENCHROUNDS, O_MODEL, O_SCORES, O_CHECK,
 };
 
 static const struct option opts[] = {
@@ -413,6 +414,7 @@ static const struct option opts[] = {
 	{ "bench-rounds", required_argument, 0, O_BENCHROUNDS },
 	{ "model", required_argument, 0, O_MODEL },
 	{ "scores", no_argument, 0, O_SCORES },
+	{ "check", no_argument, 0, O_CHECK },
 	{ 0, 0, 0, 0 },
 };
 
@@ -484,6 +486,7 @@ void weir_conf_load(struct weir_conf *c, int argv_c, char **argv)
 		}
 		case O_EXTRA: c->flow_cols |= WEIR_COLS_EXTRA; break;
 		case O_SCORES: c->flow_cols |= WEIR_COLS_SCORE; break;
+		case O_CHECK: c->check = 1; break;
 		case O_MODEL:
 			if (copy_str(c->model_path, sizeof(c->model_path), optarg))
 				weir_die("--model: path too long");
@@ -559,4 +562,36 @@ void weir_conf_load(struct weir_conf *c, int argv_c, char **argv)
 		weir_warn("[mode] block = on has no effect in span mode");
 	if (!c->eng.ft.max_flows)
 		c->eng.ft.max_flows = 1u << 20;
+}
+
+void weir_conf_print(FILE *out, const struct weir_conf *c)
+{
+	static const char *huge[] = { "auto", "yes", "no" };
+	fprintf(out, "[eal] lcores = %s, main_lcore = %d, hugepages = %s, args = '%s'\n",
+		c->lcores[0] ? c->lcores : "auto", c->main_lcore, huge[c->hugepages], c->eal_args);
+	for (unsigned i = 0; i < c->nports; i++) {
+		const struct weir_port_conf *p = &c->port[i];
+		fprintf(out, "[port %s] type = %s, dev = %s, rx_desc = %u, tx_desc = %u, mempool = %u%s%s\n",
+			p->name, p->type == WEIR_PORT_PCAP_LIVE ? "pcap-live" : "dpdk",
+			p->replay_file ? p->replay_file : p->dev, p->rx_desc, p->tx_desc, p->mempool,
+			p->peer[0] ? ", peer = " : "", p->peer);
+	}
+	fprintf(out, "[workers] count = %u\n[mode] mode = %s, block = %s\n", c->workers,
+		c->mode == WEIR_MODE_INLINE ? "inline" : "span", c->block ? "on" : "off");
+	fprintf(out, "[flows] max_flows = %u, tcp_timeout = %.3f, closed_timeout = %.3f, udp_timeout = %.3f, "
+		"active_timeout = %.3f, ct_window = %u, content = %s\n", c->eng.ft.max_flows,
+		c->eng.ft.timeout_ns[WEIR_TO_TCP] / 1e9, c->eng.ft.timeout_ns[WEIR_TO_TCP_CLOSED] / 1e9,
+		c->eng.ft.timeout_ns[WEIR_TO_OTHER] / 1e9, c->eng.ft.active_timeout_ns / 1e9,
+		c->eng.ct_window, c->eng.content ? "on" : "off");
+	fprintf(out, "[output] flow_log = %s, format = %s, extra = %s, scores = %s, shm = %s, shm_slots = %u, sample_rate = %g\n",
+		c->flow_log[0] ? c->flow_log : "none", c->flow_format == WEIR_FMT_JSONL ? "jsonl" : "csv",
+		c->flow_cols & WEIR_COLS_EXTRA ? "on" : "off", c->flow_cols & WEIR_COLS_SCORE ? "on" : "off",
+		c->shm_name[0] ? c->shm_name : "none", c->shm_slots ? c->shm_slots : WEIR_SHM_DEFAULT_SLOTS,
+		c->sample_rate);
+	fprintf(out, "[model] path = %s, threshold = ", c->model_path[0] ? c->model_path : "none");
+	if (c->threshold_set)
+		fprintf(out, "%g\n", c->threshold);
+	else
+		fprintf(out, "auto\n");
+	fprintf(out, "[control] socket = %s\n", c->ctl_socket[0] ? c->ctl_socket : "none");
 }

@@ -31,6 +31,18 @@ int main(int argc, char **argv)
 	struct timespec t0, t1;
 
 	weir_conf_load(&conf, argc, argv);
+	if (conf.check) {
+		/* Files and devices are checked at start; --check covers the
+		 * settings themselves (and a model bundle, which loads here). */
+		if (conf.model_path[0]) {
+			struct weir_bundle *b = weir_bundle_load(conf.model_path, err, sizeof(err));
+			if (!b)
+				weir_die("[model] path: %s", err);
+			weir_bundle_free(b);
+		}
+		weir_conf_print(stdout, &conf);
+		return 0;
+	}
 	app.conf = &conf;
 	app.sample_rate = conf.sample_rate;
 	weir_app_g = &app;

@@ -88,6 +88,7 @@ struct weir_conf {
 	unsigned bench_size;            /* --bench-synthetic: 64 or 0 = IMIX */
 	unsigned bench_rounds;
 	int quiet;
+	int check;                      /* --check: validate, print, exit */
 	char conf_file[WEIR_PATH_MAX];
 };
 
@@ -96,6 +97,8 @@ struct weir_conf {
  * them (eal.c). */
 void weir_conf_load(struct weir_conf *c, int argc, char **argv);
 const struct weir_port_conf *weir_conf_port(const struct weir_conf *c, const char *name);
+/* The effective settings, one line per section (--check). */
+void weir_conf_print(FILE *out, const struct weir_conf *c);
 
 /* Print "weir: <msg>\n" on stderr and exit(1). */
 void weir_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));

@@ -48,4 +48,10 @@ left=$(comm -13 "$TMP/dirs.before" "$TMP/dirs.after" | grep -v "^weir-$$" || tru
 # (another weir started meanwhile would show up too: only ones that stay)
 sleep 1
 for d in $left; do [ -d "/var/run/dpdk/$d" ] && [ ! -d "/proc/${d#weir-}" ] && fail "runtime directory /var/run/dpdk/$d left behind"; done
+# The shipped configurations are valid.
+for f in "$WEIR_SRC"/configs/weir-*.conf; do
+	"$WEIR" -c "$f" --pcap /dev/null --check >/dev/null 2>"$TMP/err" ||
+		"$WEIR" -c "$f" --check >/dev/null 2>"$TMP/err" || fail "$f: $(cat "$TMP/err")"
+	echo "ok shipped $(basename "$f") passes --check"
+done
 echo "PASS: $n bad configurations refused"
