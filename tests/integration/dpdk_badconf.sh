@@ -49,7 +49,7 @@ left=$(comm -13 "$TMP/dirs.before" "$TMP/dirs.after" | grep -v "^weir-$$" || tru
 sleep 1
 for d in $left; do [ -d "/var/run/dpdk/$d" ] && [ ! -d "/proc/${d#weir-}" ] && fail "runtime directory /var/run/dpdk/$d left behind"; done
 # The shipped configurations are valid.
-for f in "$WEIR_SRC"/configs/weir-*.conf; do
+for f in "$WEIR_SRC"/configs/weir-span.conf "$WEIR_SRC"/configs/weir-inline.conf "$WEIR_SRC"/configs/weir-replay.conf; do
 	"$WEIR" -c "$f" --pcap /dev/null --check >/dev/null 2>"$TMP/err" ||
 		"$WEIR" -c "$f" --check >/dev/null 2>"$TMP/err" || fail "$f: $(cat "$TMP/err")"
 	echo "ok shipped $(basename "$f") passes --check"
