@@ -843,7 +843,7 @@ START_TEST(ipv4_bad_headers)
 		b.buf[ip] = (uint8_t)(0x40 | ihl);
 		EXPECT_ERR(dec(&b), WEIR_DEC_BAD_IHL);
 	}
-	/* IHL 15 (60 bytes) in a frame with 60 bytes after the IP start */
+	/* IHL 15 (60 bytes) with only 59 bytes captured from the IP start */
 	b.buf[ip] = 0x4f;
 	EXPECT_ERR(dec_lw(b.linktype, b.buf, ip + 59, b.len), WEIR_DEC_TRUNC_L3);
 	/* version 6 in an IPv4 ethertype */
