@@ -218,7 +218,8 @@ uint64_t gen_src_next(struct gen *g, struct gen_src *src, uint64_t t);
 void gen_step_src(struct gen *g, struct gen_src *src, uint64_t t);
 
 /* engine.c: services for apps.c and dgram.c */
-struct gen_host *gen_pick_client(struct gen *g, int attack_drift_ok);
+/* drift_ok: the drift has begun, its new clients may be picked */
+struct gen_host *gen_pick_client(struct gen *g, int drift_ok);
 struct gen_host *gen_pick_server(struct gen *g, int role);
 struct gen_host *gen_pick_external(struct gen *g);
 int gen_port_alloc(struct gen_host *h, uint16_t *port);

@@ -35,7 +35,7 @@ static void spawn_normal(struct gen *g, uint64_t t)
 	int app = 0;
 	while (app < WEIR_GEN_NAPPS - 1 && u >= g->mix_cum[app])
 		app++;
-	struct gen_host *c = gen_pick_client(g, 1);
+	struct gen_host *c = gen_pick_client(g, t >= g->drift_t);
 	struct gen_host *sv;
 	uint16_t port = app_port[app];
 	int drift_svc = sc->drift_enabled && t >= g->drift_t &&

@@ -387,9 +387,25 @@ START_TEST(every_attack_is_labelled)
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		ck_assert_msg(strstr(a.labels, want[i]) != NULL, "no %s rows", want[i]);
-	/* the drift adds a service on 8443 and clients from 10.3.0.0/24 */
+	/* the drift (from 6 s) adds a service on 8443 and clients from
+	 * 10.3.0.0/24, and neither is seen before it */
 	ck_assert_ptr_nonnull(strstr(a.labels, ",8443,tcp,"));
 	ck_assert_ptr_nonnull(strstr(a.labels, "\n10.3.0."));
+	unsigned before = 0, after = 0;
+	for (const char *l = strchr(a.labels, '\n'); l && l[1]; l = strchr(l + 1, '\n')) {
+		unsigned sport, dport;
+		double stime;
+		char src[32];
+		ck_assert_int_eq(sscanf(l + 1, "%31[^,],%u,%*[^,],%u,%*[^,],%lf", src, &sport,
+					&dport, &stime), 4);
+		int drift = !strncmp(src, "10.3.0.", 7) || dport == 8443;
+		if (stime < 1700000006.0)
+			before += drift;
+		else
+			after += drift;
+	}
+	ck_assert_uint_eq(before, 0);
+	ck_assert_uint_gt(after, 20);
 	run_free(&a);
 }
 END_TEST
