@@ -203,7 +203,7 @@ struct gen_sess *gen_sess_new(struct gen *g, uint64_t t, uint8_t proto, uint8_t 
 {
 	uint16_t sport;
 	if (gen_port_alloc(c, &sport) < 0) {
-		g->st.refused_sessions++;
+		g->st.refused_ports++;
 		return NULL;
 	}
 	struct gen_sess *s = gen_sess_alloc(g);

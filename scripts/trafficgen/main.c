@@ -150,8 +150,9 @@ int main(int argc, char **argv)
 	if (st.order_fixes)
 		fprintf(stderr, "weir-gen: internal: %llu packets were scheduled in the past and "
 			"moved (please report)\n", (unsigned long long)st.order_fixes);
-	if (st.refused_sessions && !quiet)
-		fprintf(stderr, "weir-gen: %llu sessions refused (max_sessions or ports full)\n",
-			(unsigned long long)st.refused_sessions);
+	if ((st.refused_sessions || st.refused_ports) && !quiet)
+		fprintf(stderr, "weir-gen: sessions not started: %llu with max_sessions flows open "
+			"(raise [general] max_sessions), %llu with the client's ports all in use\n",
+			(unsigned long long)st.refused_sessions, (unsigned long long)st.refused_ports);
 	return 0;
 }

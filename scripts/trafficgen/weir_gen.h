@@ -106,7 +106,8 @@ struct weir_gen_opts {
 
 struct weir_gen_stats {
 	uint64_t packets, bytes, flows, attack_flows;
-	uint64_t refused_sessions;   /* arrivals dropped: max_sessions reached */
+	uint64_t refused_sessions;   /* arrivals dropped: max_sessions flows open */
+	uint64_t refused_ports;      /* arrivals dropped: the client's port range in use */
 	double traffic_seconds;      /* last packet time - first packet time */
 	uint64_t order_fixes;        /* packets the model put in the past (a bug if > 0) */
 };
