@@ -640,7 +640,11 @@ static enum weir_decode_err decode_arp(const uint8_t *data, uint32_t caplen,
 	pkt->frag = 0;
 	pkt->frag_id = 0;
 	pkt->frag_off = 0;
-	return l4_none(data, caplen, off + len, 0, pkt);
+	l4_none(data, caplen, off + len, 0, pkt);
+	/* the opcode rides in icmp_type (1 request, 2 reply; low byte), which
+	 * the flow features read to orient a reply-first ARP flow */
+	pkt->icmp_type = a[7];
+	return WEIR_DEC_OK;
 }
 
 /* Dispatch on version nibble: raw IP links and the end of an MPLS stack. */

@@ -130,7 +130,8 @@ struct weir_pkt {
 	uint32_t tcp_seq, tcp_ack;
 
 	/* ICMP/ICMPv6 (sport/dport carry Argus's ICMP flow-key convention) */
-	uint8_t icmp_type, icmp_code;
+	uint8_t icmp_type, icmp_code;  /* ARP: icmp_type = opcode low byte (1 request,
+					* 2 reply), icmp_code 0 */
 	uint16_t icmp_id, icmp_seq;  /* echo/timestamp/info/mask; else 0 */
 
 	uint32_t l4_payload_len; /* payload length from header lengths (not capture) */

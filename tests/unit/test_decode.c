@@ -615,6 +615,8 @@ START_TEST(arp_flows)
 	ck_assert_uint_eq(P.frag, 0);
 	ck_assert_uint_eq(P.tcp_flags, 0);
 	ck_assert_uint_eq(P.reply, 0);
+	ck_assert_uint_eq(P.icmp_type, 1);      /* the opcode, for flowfeat */
+	ck_assert_uint_eq(P.icmp_code, 0);
 
 	/* the reply: sender and target swap, so the flow is the same pair */
 	weir_pb_init(&b);
@@ -627,6 +629,7 @@ START_TEST(arp_flows)
 	ck_ip4(P.dst, "10.0.0.1");
 	ck_assert_uint_eq(P.vlan_id, 3);
 	ck_assert_uint_eq(P.reply, 1);
+	ck_assert_uint_eq(P.icmp_type, 2);
 
 	/* ARP for another protocol than IPv4: not ours */
 	weir_pb_init(&b);
