@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include "capture.h"
 #include "weir.h"
 
 #define MAX_ARGS 128
@@ -191,6 +192,20 @@ void weir_eal_start(struct weir_conf *c, const char *argv0)
 	}
 	if (!any_pci)
 		add(argv, &argc, "--no-pci");
+	/* --bench keeps its frames in mbufs: the capture's frame count, or
+	 * the synthetic generator's batch. */
+	if (c->bench_flows)
+		mbufs += 65536 + 64;
+	if (c->bench_file) {
+		char err[512];
+		struct weir_capture *cap = weir_capture_open(c->bench_file, err, sizeof(err));
+		struct weir_frame fr;
+		if (!cap)
+			weir_die("--bench: %s", err);
+		while (weir_capture_next(cap, &fr, err, sizeof(err)) == 1)
+			mbufs++;
+		weir_capture_close(cap);
+	}
 
 	switch (c->hugepages) {
 	case WEIR_HUGE_YES:
@@ -214,8 +229,9 @@ void weir_eal_start(struct weir_conf *c, const char *argv0)
 		add(argv, &argc, "--no-huge");
 		add(argv, &argc, "--no-shconf");
 		/* Without hugepages the EAL heap is a fixed -m: size it for the
-		 * mempools (2.5 KiB per mbuf) plus rings and slack. */
-		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)(mbufs * 2560 / (1 << 20) + 256));
+		 * mempools (2.4 KiB per mbuf, with its header and the pool ring: 3 KiB)
+		 * plus rings and slack. */
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)(mbufs * 3072 / (1 << 20) + 384));
 		add(argv, &argc, "-m");
 		add(argv, &argc, buf);
 		break;
