@@ -24,10 +24,11 @@ static const char *const attack_names[WEIR_GEN_NATTACKS] = {
 
 /* UNSW-NB15's categories where one fits: scans are Reconnaissance, floods
  * and slow-rate exhaustion DoS, password guessing Exploits, covert and bulk
- * exfiltration Backdoor (a channel out of a compromised host). */
+ * exfiltration Backdoors (a channel out of a compromised host; the
+ * spelling is that of the raw UNSW-NB15 CSVs). */
 static const char *const attack_cats[WEIR_GEN_NATTACKS] = {
 	"Reconnaissance", "Reconnaissance", "DoS", "Exploits", "DoS",
-	"Backdoor", "Backdoor", "DoS"
+	"Backdoors", "Backdoors", "DoS"
 };
 
 const char *weir_gen_app_name(int app)

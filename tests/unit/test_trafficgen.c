@@ -382,8 +382,8 @@ START_TEST(every_attack_is_labelled)
 	gen(busy_ini, 8, 0, &a);
 	static const char *const want[] = {
 		",Reconnaissance,1,syn_scan", ",Reconnaissance,1,udp_scan", ",DoS,1,syn_flood",
-		",Exploits,1,ftp_brute", ",DoS,1,http_flood", ",Backdoor,1,dns_exfil",
-		",Backdoor,1,bulk_exfil", ",DoS,1,slowloris",
+		",Exploits,1,ftp_brute", ",DoS,1,http_flood", ",Backdoors,1,dns_exfil",
+		",Backdoors,1,bulk_exfil", ",DoS,1,slowloris",
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		ck_assert_msg(strstr(a.labels, want[i]) != NULL, "no %s rows", want[i]);
