@@ -679,6 +679,15 @@ START_TEST(bad_config_is_refused)
 }
 END_TEST
 
+static double now_s(void)
+{
+	struct timespec ts;
+	/* CPU time of this thread: the build machine is shared, and wall
+	 * time would count the time other processes had the core. */
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* White-box: squeeze the index to 1 or 2 buckets (8/16 slots + the 32-entry
  * stash) under 64 flows, so cuckoo displacement, the stash and the
  * index-overflow eviction all run; every live flow must stay findable and
@@ -745,7 +754,8 @@ static uint64_t rnd(void)
 }
 
 struct run_result {
-	uint64_t created, emitted_final, live_max;
+	uint64_t created, emitted_final, live_max, advances;
+	double advance_s;    /* CPU time spent in weir_ft_advance */
 	uint64_t digest;     /* over the emitted (flow_id, reason) sequence */
 };
 
@@ -803,7 +813,10 @@ static void random_run(struct log *l, uint32_t cap, uint64_t nflows, uint32_t po
 		t += MS;
 		l->now = t;
 		if (t >= next_tick) {
+			double a0 = now_s();
 			weir_ft_advance(ft, t);
+			rr->advance_s += now_s() - a0;
+			rr->advances++;
 			next_tick = t + 100 * MS;
 		}
 		if ((created & 0xffff) == 0 || created == nflows) {
@@ -853,8 +866,10 @@ START_TEST(stress_one_million_flows)
 	ck_assert_uint_gt(l.by_why[WEIR_END_EVICTED], 0);   /* the table did fill */
 	ck_assert_uint_gt(l.by_why[WEIR_END_IDLE], 0);
 	ck_assert_uint_gt(l.by_why[WEIR_END_CLOSED], 0);
-	printf("stress: 1M flows through a %u-entry table in %.2f s cpu: idle %llu closed %llu "
+	printf("stress: 1M flows through a %u-entry table in %.2f s cpu (%llu advance calls, "
+	       "%.1f us each): idle %llu closed %llu "
 	       "active %llu evicted %llu shutdown %llu, max live %llu\n", 1u << 17, secs,
+	       (unsigned long long)rr.advances, rr.advance_s / (double)rr.advances * 1e6,
 	       (unsigned long long)l.by_why[WEIR_END_IDLE], (unsigned long long)l.by_why[WEIR_END_CLOSED],
 	       (unsigned long long)l.by_why[WEIR_END_ACTIVE], (unsigned long long)l.by_why[WEIR_END_EVICTED],
 	       (unsigned long long)l.by_why[WEIR_END_SHUTDOWN], (unsigned long long)rr.live_max);
@@ -903,15 +918,6 @@ START_TEST(eviction_accuracy)
 END_TEST
 
 /* ---- micro-benchmark (printed only) ------------------------------------ */
-
-static double now_s(void)
-{
-	struct timespec ts;
-	/* CPU time of this thread: the build machine is shared, and wall
-	 * time would count the time other processes had the core. */
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static struct weir_pkt bench_pkt(uint32_t i)
 {
