@@ -86,7 +86,8 @@ struct weir_ft_stats {
 
 /* Called for every flow leaving the table (or sliced by the active timeout).
  * The entry is valid for the duration of the call; for WEIR_END_ACTIVE the
- * flow stays in the table after the callback returns. */
+ * flow stays in the table after the callback returns. The callback must not
+ * call back into the flow table. */
 typedef void (*weir_ft_emit_fn)(void *ctx, struct weir_flow *flow,
 				struct weir_content_state *content,
 				enum weir_end_reason why);
@@ -106,7 +107,8 @@ int weir_ft_frag_resolve(struct weir_flowtable *ft, struct weir_pkt *pkt);
  * was sent from (0/1); `*is_new` is set when the entry was just created (its
  * feature and content state must then be initialised by the caller). When the
  * table is full the longest-idle flow is evicted (emitted) first. Never
- * returns NULL. */
+ * returns NULL. The pointer is valid until the next lookup, advance, close
+ * or flush (a lookup into a full table may evict any other flow). */
 struct weir_flow *weir_ft_lookup(struct weir_flowtable *ft,
 				 const struct weir_pkt *pkt, int *side,
 				 int *is_new);
