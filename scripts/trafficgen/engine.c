@@ -19,7 +19,6 @@
 
 struct gen_rng *gen_rngp(struct gen *g) { return &g->rng; }
 const struct weir_gen_scenario *gen_scn(struct gen *g) { return g->sc; }
-uint32_t gen_host_index(struct gen *g, const struct gen_host *h) { return (uint32_t)(h - g->hosts); }
 
 uint64_t gen_jitter(struct gen *g)
 {
@@ -197,6 +196,8 @@ struct gen_sess *gen_sess_alloc(struct gen *g)
 	return s;
 }
 
+/* A TCP/UDP session from client host c (new ephemeral port) to server
+ * host sv:dport. Returns NULL when the pool or the port range is full. */
 struct gen_sess *gen_sess_new(struct gen *g, uint64_t t, uint8_t proto, uint8_t app,
 				 uint8_t variant, int attack, struct gen_host *c,
 				 struct gen_host *sv, uint16_t dport)

@@ -111,7 +111,7 @@ struct gen_sess {
 	int16_t fl_lost;
 	uint8_t fl_acked, aq_head, aq_n;
 	uint64_t hs_rtt;          /* SYN to handshake ACK at the capture point */
-	uint64_t fl_t0, fl_tlast, fl_tlost, fl_tnext, t_ack1, t_lastdata, t_dup3, t_retx;
+	uint64_t fl_tlast, fl_tlost, fl_tnext, t_ack1, t_lastdata, t_dup3;
 	struct gen_ack aq[GEN_MAX_CWND];
 
 	/* application state */
@@ -228,7 +228,6 @@ struct gen_rng *gen_rngp(struct gen *g);
 const struct weir_gen_scenario *gen_scn(struct gen *g);
 double gen_size_scale(struct gen *g, uint64_t t);
 uint64_t gen_jitter(struct gen *g);
-uint32_t gen_host_index(struct gen *g, const struct gen_host *h);
 
 /* filler block (GEN_BLOCK + 2048 bytes) and its prefix sums of the bytes at
  * even and odd offsets: qe[i] = sum of block[j] for even j < i */

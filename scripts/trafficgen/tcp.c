@@ -161,8 +161,6 @@ void gen_ep_from_host(struct gen *g, struct gen_ep *e, struct gen_host *h, uint1
 	e->cwnd = 10;
 }
 
-/* A TCP/UDP session from client host c (new ephemeral port) to server
- * host sv:dport. Returns NULL when the pool or the port range is full. */
 static uint64_t at_least(uint64_t t, uint64_t floor_t)
 {
 	return t > floor_t ? t : floor_t;
@@ -427,7 +425,6 @@ void gen_step_tcp(struct gen *g, struct gen_sess *s)
 		uint32_t end = seg_end(s, jx);
 		int last = end == s->msg.len;
 		if (jx == 0) {
-			s->fl_t0 = t;
 			s->fl_acked = 0;
 			s->n_dup = 0;
 			s->aq_n = 0;
@@ -487,7 +484,6 @@ void gen_step_tcp(struct gen *g, struct gen_sess *s)
 		int last = end == s->msg.len;
 		emit_tcp(g, s, dir, TH_ACK | (last ? TH_PSH : 0), seq0 + off, s->ep[rcv].nxt,
 			 OPT_DATA, &s->msg, off, end - off, 0, 0);
-		s->t_retx = t;
 		if (seg_end(s, s->fl_n - 1) == s->msg.len)
 			s->t_lastdata = t;
 		s->t_prev = t;
