@@ -171,8 +171,11 @@ static size_t read_argus(const char *path, struct aflow **out, unsigned long *no
 
 	if (!fp)
 		die("%s: %s", path, strerror(errno));
-	if (!fgets(line, sizeof(line), fp))
-		die("%s: %s", path, "empty (no ra header)");
+	if (!fgets(line, sizeof(line), fp)) {
+		fclose(fp); /* ra writes nothing at all for a capture without flows */
+		*out = NULL;
+		return 0;
+	}
 	chomp(line);
 	int nf = split_csv(line, f, 64);
 	for (int c = 0; c < RA_NCOLS; c++) {

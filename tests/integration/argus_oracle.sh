@@ -55,14 +55,22 @@ while read -r cap exc rest; do
 		cat "$base.argus.err" >&2
 		exit 2
 	fi
-	# One record per flow: the status interval (argus.conf) outlasts every
-	# listed capture, and racluster merges whatever status records remain.
+	# One record per flow. The status interval (argus.conf) outlasts every
+	# listed capture, so Argus writes no status records; but it cuts a DNS
+	# exchange into one record per query/answer and an ICMP echo flow into
+	# one per request, and racluster merges those back into the flow (as it
+	# would merge status records). racluster also merges two TCP
+	# connections that reuse a 5-tuple, which Argus itself keeps apart (as
+	# we do): doc/features.md. Unmerged records would not do either: ra
+	# prints a turned-round TCP record's loads the wrong way round.
 	racluster -r "$base.argus" -w "$base.rac" 2>/dev/null
+	# (ra exits 1 when its filter matches no record: not an error here)
 	# shellcheck disable=SC2086
-	ra -r "$base.rac" -n -u -c , -p 6 -s $fields - not man >"$base.ra.csv" 2>/dev/null
-	# Timeouts as Argus's: it keeps a TCP flow that saw a FIN for the full
-	# TCP timeout (only a completed close shortens it), so the closed grace
-	# is the TCP timeout here; no active-timeout slicing (racluster merges).
+	ra -r "$base.rac" -n -u -c , -p 6 -s $fields - not man >"$base.ra.csv" 2>/dev/null || :
+	if [ ! -s "$base.ra.csv" ] && ra -r "$base.argus" -n - not man >/dev/null 2>&1; then
+		echo "argus-oracle: ra could not read Argus's output for $cap" >&2
+		exit 2
+	fi
 	if ! "$weirctl" extract "$src" -o "$base.weir.csv" -x -q --no-content \
 		--active-timeout 0 --closed-timeout 300 2>"$base.weir.err"; then
 		echo "argus-oracle: weirctl extract failed on $cap:" >&2
