@@ -43,8 +43,14 @@ CONF
 	n=$(capinfos -c -M "$CAP" | awk '/Number of packets/ {print $NF}')
 	wait_stats "$TMP/ctl.sock" "s['ports'][0]['rx_packets'] == $n and sum(w['tx_sent'] for w in s['workers']) == $n" 60 ||
 		{ cat "$TMP/weir.err" >&2; fail "$workers workers: not every frame was forwarded"; }
+	# The same counters through DPDK telemetry.
+	t=$(telemetry $pid /weir/stats) || fail "telemetry socket of weir $pid"
+	echo "$t" | grep -q "\"rx\":$n," || fail "telemetry /weir/stats: $t"
+	t=$(telemetry $pid /weir/ports)
+	echo "$t" | grep -q "\"b\":{\"rx_packets\":0,.*\"tx_packets\":$n," || fail "telemetry /weir/ports: $t"
 	ctl "$TMP/ctl.sock" '{"cmd":"stop"}' >/dev/null
 	wait_bg $pid || fail "weir exited with $?: $(tail -3 "$TMP/weir.err")"
+	[ ! -e "/var/run/dpdk/weir-$pid" ] || fail "runtime directory /var/run/dpdk/weir-$pid left behind"
 	same_frames_per_flow "$CAP" "$outs" || fail "$workers workers: forwarded frames differ"
 	sorted_cols "$TMP/ex.csv" 40 > "$TMP/a"; sorted_cols "$TMP/flows.csv" 40 > "$TMP/b"
 	cmp -s "$TMP/a" "$TMP/b" || { diff "$TMP/a" "$TMP/b" | head -5 >&2; fail "$workers workers: inline flow log differs from extract"; }

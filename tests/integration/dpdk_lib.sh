@@ -150,3 +150,17 @@ for k in want:
 print("%d frames, %d address pairs: identical per flow and in order" % (n_in, len(want)))
 PY
 }
+
+# DPDK telemetry of weir process $1 (runtime dir weir-<pid>): print the
+# reply to command $2 (what dpdk-telemetry.py would show).
+telemetry() {
+	python3 - "$1" "$2" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.settimeout(5)
+s.connect("/var/run/dpdk/weir-%s/dpdk_telemetry.v2" % sys.argv[1])
+s.recv(1024)
+s.send(sys.argv[2].encode())
+print(s.recv(1 << 16).decode())
+PY
+}
