@@ -51,7 +51,12 @@ static void ctl_tick(struct weir_app *app)
 static void pace_wait(struct weir_app *app, struct weir_port *p, uint64_t ts_ns,
 		      uint64_t start_tsc, uint64_t *next_ctl)
 {
-	double off_s = (double)(ts_ns - p->replay_first_ns) / 1e9 / app->conf->pace;
+	/* One timeline across the captures: offsets from the first one. */
+	/* A stamp before the first one (captures are not always sorted) is
+	 * due at once. */
+	uint64_t first = app->port[0].replay_first_ns;
+	(void)p;
+	double off_s = ts_ns > first ? (double)(ts_ns - first) / 1e9 / app->conf->pace : 0.0;
 	uint64_t due = start_tsc + (uint64_t)(off_s * (double)weir_clock.tsc_hz);
 	uint64_t ctl_cycles = weir_clock.tsc_hz / (1000000 / CTL_EVERY_US);
 	while (!app->force_quit) {
