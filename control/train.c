@@ -273,13 +273,20 @@ int weir_train_bundle(const struct weir_record *recs, size_t n,
 
 	/* Feature list: numeric ones, then the categories seen. */
 	for (size_t i = 0; i < sizeof(numeric) / sizeof(numeric[0]); i++) {
+		if (o->exclude & (1ULL << numeric[i].field))
+			continue;
 		struct weir_dim *d = &fs->dim[fs->ndims++];
 		d->field = (uint8_t)numeric[i].field;
 		d->xform = (uint8_t)numeric[i].xform;
 		d->mul = numeric[i].mul;
 	}
 	for (size_t i = 0; i < sizeof(categorical) / sizeof(categorical[0]); i++)
-		add_onehot(fs, pick, m, categorical[i]);
+		if (!(o->exclude & (1ULL << categorical[i])))
+			add_onehot(fs, pick, m, categorical[i]);
+	if (fs->ndims == 0) {
+		snprintf(err, errlen, "train: every feature excluded");
+		goto out;
+	}
 	uint32_t nd = fs->ndims;
 
 	raw = malloc(m * nd * sizeof(float));

@@ -14,9 +14,9 @@
 #include <stddef.h>
 #include "record.h"
 
-#define WEIR_TRAIN_DEFAULT_NU 0.01
-#define WEIR_TRAIN_DEFAULT_MAX 12000
-#define WEIR_TRAIN_DEFAULT_QUANTILE 0.02
+#define WEIR_TRAIN_DEFAULT_NU 0.2
+#define WEIR_TRAIN_DEFAULT_MAX 8000
+#define WEIR_TRAIN_DEFAULT_QUANTILE 0.04
 #define WEIR_TRAIN_MAX_CATEGORIES 24   /* per one-hot field, most frequent */
 
 struct weir_train_opts {
@@ -26,6 +26,7 @@ struct weir_train_opts {
 	double threshold_quantile;  /* < 0: WEIR_TRAIN_DEFAULT_QUANTILE */
 	uint32_t version;           /* 0: the current Unix time */
 	uint64_t seed;              /* subsampling and the gamma heuristic */
+	uint64_t exclude;           /* bit (1 << enum weir_field): leave out */
 	FILE *progress;             /* progress lines; NULL: quiet */
 	/* provenance, written into bundle.json */
 	const char *source;         /* data source description */

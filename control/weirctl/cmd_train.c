@@ -25,16 +25,18 @@ static const char train_usage[] =
 "  -o, --output DIR              bundle directory to write\n"
 "      --gamma G                 RBF gamma (default: 1 / median squared\n"
 "                                distance between training pairs)\n"
-"      --nu NU                   one-class nu (default 0.01)\n"
+"      --nu NU                   one-class nu (default 0.2)\n"
 "      --max-train N             train on at most N flows, a uniform random\n"
-"                                sample (default 12000)\n"
+"                                sample (default 8000)\n"
 "      --threshold-quantile Q    threshold = Q-quantile of the training\n"
-"                                decision values (default 0.02)\n"
+"                                decision values (default 0.04)\n"
 "      --cv K                    K-fold cross-validation (2..20): train on\n"
 "                                the normal flows of K-1 folds, score the\n"
 "                                held-out fold with its attacks; prints AUC,\n"
 "                                detection rate, FPR, per category\n"
 "      --json                    --cv results as one JSON object\n"
+"      --exclude F,F...          leave these fields out of the features\n"
+"                                (e.g. sttl,dttl,ct_state_ttl)\n"
 "      --seed S                  sampling and fold seed (default 1)\n"
 "      --version V               bundle version id (default: Unix time)\n"
 "  -q, --quiet                   no progress on stderr\n"
@@ -232,7 +234,7 @@ out:
 	return rc;
 }
 
-enum { O_GAMMA = 256, O_NU, O_MAXTRAIN, O_QUANT, O_CV, O_JSON, O_SEED, O_VERSION };
+enum { O_GAMMA = 256, O_NU, O_MAXTRAIN, O_QUANT, O_CV, O_JSON, O_SEED, O_VERSION, O_EXCLUDE };
 
 static const struct option train_opts[] = {
 	{ "output", required_argument, 0, 'o' },
@@ -243,6 +245,7 @@ static const struct option train_opts[] = {
 	{ "cv", required_argument, 0, O_CV },
 	{ "json", no_argument, 0, O_JSON },
 	{ "seed", required_argument, 0, O_SEED },
+	{ "exclude", required_argument, 0, O_EXCLUDE },
 	{ "version", required_argument, 0, O_VERSION },
 	{ "quiet", no_argument, 0, 'q' },
 	{ "help", no_argument, 0, 'h' },
@@ -260,6 +263,22 @@ static int num_arg(const char *name, const char *s, double lo, double hi, double
 		return -1;
 	}
 	*out = v;
+	return 0;
+}
+
+static int parse_exclude(const char *list, uint64_t *mask)
+{
+	char buf[512];
+	snprintf(buf, sizeof(buf), "%s", list);
+	char *save = NULL;
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		int f = weir_field_parse(t);
+		if (f < 0) {
+			fprintf(stderr, "weirctl train: --exclude: '%s' is not a feature field\n", t);
+			return -1;
+		}
+		*mask |= 1ULL << f;
+	}
 	return 0;
 }
 
@@ -296,6 +315,9 @@ int weirctl_train(int argc, char **argv)
 			cv = (unsigned)v;
 			break;
 		case O_JSON: json = 1; break;
+		case O_EXCLUDE:
+			if (parse_exclude(optarg, &o.exclude)) return WEIRCTL_USAGE;
+			break;
 		case O_SEED:
 			if (num_arg("--seed", optarg, 0, 1e18, &v)) return WEIRCTL_USAGE;
 			o.seed = (uint64_t)v;
