@@ -99,6 +99,14 @@ void weir_feat_init(struct weir_feat *f, const struct weir_pkt *pkt, int side)
 	if (f->proto_class == FC_ICMP || f->proto_class == FC_ICMP6) {
 		f->icmp_type = pkt->icmp_type;
 		f->icmp_code = pkt->icmp_code;
+		/* A reply first (echo, timestamp, information, mask reply):
+		 * Argus makes its receiver, the asker, the source (measured on
+		 * the crafted one-packet-per-type capture). */
+		if (f->proto_class == FC_ICMP ?
+		    (pkt->icmp_type == 0 || pkt->icmp_type == 14 ||
+		     pkt->icmp_type == 16 || pkt->icmp_type == 18) :
+		    pkt->icmp_type == 129)
+			f->src_side = (uint8_t)!side;
 	}
 }
 
@@ -588,6 +596,14 @@ void weir_feat_finalize(const struct weir_feat *f, unsigned proto,
 	}
 	rec->sload = load_of(s);
 	rec->dload = load_of(d);
+	if ((f->fflags & FF_SYNACK_FIRST) && ss == (f->src_side & 1)) {
+		/* ra prints the loads of a record Argus turned round from the
+		 * record's own (unturned) sides: reproduced (missing-syn.pcap,
+		 * handshake-reorder.pcap) */
+		double t = rec->sload;
+		rec->sload = rec->dload;
+		rec->dload = t;
+	}
 	rec->smeansz = s->pkts ? (uint32_t)(s->bytes / s->pkts) : 0;
 	rec->dmeansz = d->pkts ? (uint32_t)(d->bytes / d->pkts) : 0;
 

@@ -483,10 +483,152 @@ static void compare_capture(const char *name, const char *apath,
 	free(wr);
 }
 
+/* ---- crafted scenarios ------------------------------------------------------
+ * `argus_compare --write-scenarios FILE` writes a small capture of corner
+ * cases the shared captures lack: TCP flag combinations and sequences, and
+ * one ICMP packet per type/code. The oracle runs it like any capture. */
+
+static FILE *scen_fp;
+static const char *scen_path;
+
+static uint16_t csum16(const uint8_t *b, size_t n)
+{
+	uint32_t s = 0;
+	for (size_t i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)(b[i] << 8 | b[i + 1]);
+	if (n & 1)
+		s += (uint32_t)(b[n - 1] << 8);
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+static void put16(uint8_t *p, unsigned v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static void put32(uint8_t *p, uint32_t v) { put16(p, v >> 16); put16(p + 2, v & 0xffff); }
+
+/* One Ethernet/IPv4 frame with the given L4 header+payload. */
+static void scen_frame(double t, const uint8_t src[4], const uint8_t dst[4],
+		       uint8_t proto, uint8_t ttl, const uint8_t *l4, size_t l4len)
+{
+	uint8_t f[1600];
+	size_t n = 14 + 20 + l4len;
+	memset(f, 0, 34);
+	memcpy(f, "\x00\x11\x22\x33\x44\x55\x66\x77\x88\x99\xaa\xbb\x08\x00", 14);
+	uint8_t *ip = f + 14;
+	ip[0] = 0x45;
+	put16(ip + 2, (unsigned)(20 + l4len));
+	ip[8] = ttl;
+	ip[9] = proto;
+	memcpy(ip + 12, src, 4);
+	memcpy(ip + 16, dst, 4);
+	put16(ip + 10, csum16(ip, 20));
+	memcpy(ip + 20, l4, l4len);
+	uint32_t hdr[4] = { (uint32_t)t, (uint32_t)((t - (uint32_t)t) * 1e6 + 0.5),
+			    (uint32_t)n, (uint32_t)n };
+	if (fwrite(hdr, sizeof(hdr), 1, scen_fp) != 1 || fwrite(f, n, 1, scen_fp) != 1)
+		die("%s: %s", scen_path, strerror(errno));
+}
+
+struct tstep { double dt; int c2s; uint8_t flags; uint32_t seq, ack; uint16_t win; uint16_t len; };
+
+/* Flow `id`: client 10.1.0.id:40000+id, server 10.2.0.id:80. */
+static void scen_tcp(unsigned id, const struct tstep *st, size_t n)
+{
+	uint8_t c[4] = { 10, 1, 0, (uint8_t)id }, s[4] = { 10, 2, 0, (uint8_t)id };
+	double t = 1000.0 + id * 10.0;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t th[20 + 400];
+		t += st[i].dt;
+		memset(th, 0, sizeof(th));
+		put16(th, st[i].c2s ? 40000 + id : 80);
+		put16(th + 2, st[i].c2s ? 80 : 40000 + id);
+		put32(th + 4, st[i].seq);
+		put32(th + 8, st[i].ack);
+		th[12] = 5 << 4;
+		th[13] = st[i].flags;
+		put16(th + 14, st[i].win);
+		memset(th + 20, 'x', st[i].len);
+		scen_frame(t, st[i].c2s ? c : s, st[i].c2s ? s : c, 6,
+			   st[i].c2s ? 64 : 50, th, 20u + st[i].len);
+	}
+}
+
+#define S_ WEIR_TH_SYN
+#define A_ WEIR_TH_ACK
+#define F_ WEIR_TH_FIN
+#define R_ WEIR_TH_RST
+#define P_ WEIR_TH_PSH
+#define U_ WEIR_TH_URG
+#define SCEN(id, ...) do { const struct tstep st_[] = { __VA_ARGS__ }; \
+	scen_tcp(id, st_, sizeof(st_) / sizeof(st_[0])); } while (0)
+
+static int write_scenarios(const char *path)
+{
+	static const uint32_t pcap_hdr[6] = { 0xa1b2c3d4, 0x00040002, 0, 0, 65535, 1 };
+	scen_path = path;
+	if (!(scen_fp = fopen(path, "wb")))
+		die("%s: %s", path, strerror(errno));
+	if (fwrite(pcap_hdr, sizeof(pcap_hdr), 1, scen_fp) != 1)
+		die("%s: %s", path, strerror(errno));
+	/* frames must be in time order: flows are 10 s apart, each < 10 s */
+	SCEN(1, { 0, 1, S_, 100, 0, 1000, 0 });                       /* REQ */
+	SCEN(2, { 0, 1, A_ | F_, 100, 500, 1000, 0 });                /* FIN */
+	SCEN(3, { 0, 1, R_, 100, 0, 1000, 0 });                       /* RST */
+	SCEN(4, { 0, 1, S_, 100, 0, 1000, 0 }, { .01, 0, S_ | A_, 500, 101, 1000, 0 },
+	     { .01, 1, R_, 101, 0, 1000, 0 });
+	SCEN(5, { 0, 1, S_, 100, 0, 1000, 0 }, { .01, 0, S_ | A_, 500, 101, 1000, 0 },
+	     { .01, 1, A_, 101, 501, 1000, 0 }, { .01, 1, A_ | P_, 101, 501, 1000, 50 },
+	     { .01, 0, A_, 501, 151, 1000, 0 }, { .01, 0, A_ | P_, 501, 151, 1000, 300 },
+	     { .01, 1, A_ | F_, 151, 801, 1000, 0 }, { .01, 0, A_ | F_, 801, 152, 1000, 0 },
+	     { .01, 1, A_, 152, 802, 1000, 0 });
+	SCEN(6, { 0, 1, A_, 100, 500, 1000, 0 });                     /* CON */
+	SCEN(7, { 0, 1, S_, 100, 0, 1000, 0 }, { .01, 0, R_ | A_, 0, 101, 0, 0 });
+	SCEN(8, { 0, 1, S_, 100, 0, 1000, 10 });                      /* SYN + data */
+	SCEN(9, { 0, 1, P_, 100, 0, 1000, 0 });
+	SCEN(10, { 0, 1, U_, 100, 0, 1000, 0 });
+	SCEN(11, { 0, 1, S_ | F_, 100, 0, 1000, 0 });
+	SCEN(12, { 0, 1, 0, 100, 0, 1000, 0 });                       /* null */
+	SCEN(13, { 0, 1, F_ | P_ | U_, 100, 0, 1000, 0 });            /* Xmas */
+	SCEN(14, { 0, 1, S_, 100, 0, 1000, 0 }, { 1, 1, S_, 100, 0, 1000, 0 },
+	     { 2, 1, S_, 100, 0, 1000, 0 });                          /* sloss 2 */
+	SCEN(15, { 0, 1, S_, 100, 0, 1000, 0 }, { .01, 0, S_ | A_, 500, 101, 1000, 0 },
+	     { .01, 1, A_, 101, 501, 1000, 0 }, { .01, 1, A_ | P_, 101, 501, 1000, 100 },
+	     { .2, 1, A_ | P_, 101, 501, 1000, 100 }, { .01, 0, A_, 501, 201, 1000, 0 },
+	     { .01, 1, A_ | P_, 201, 501, 1000, 100 }, { .01, 1, A_ | P_, 301, 501, 1000, 100 },
+	     { .01, 0, A_, 501, 401, 1000, 0 }, { .05, 1, A_ | P_, 301, 501, 1000, 100 });
+	SCEN(16, { 0, 1, S_, 100, 0, 1000, 0 }, { .01, 0, S_ | A_, 500, 101, 2000, 0 },
+	     { .01, 1, A_, 101, 501, 0, 0 }, { .01, 0, A_ | P_, 501, 101, 2000, 20 },
+	     { .01, 1, A_, 101, 521, 0, 0 }, { .01, 1, A_, 101, 521, 300, 0 });
+	SCEN(17, { 0, 1, S_, 100, 0, 1000, 0 }, { .01, 0, S_ | A_, 500, 101, 1000, 0 },
+	     { .01, 1, A_, 101, 501, 1000, 0 }, { .01, 0, R_, 501, 0, 1000, 0 });
+	SCEN(18, { 0, 1, S_, 100, 0, 1000, 0 }, { .01, 0, S_ | A_, 500, 101, 1000, 0 },
+	     { .01, 1, A_ | F_, 101, 501, 1000, 0 }, { .01, 0, A_, 501, 102, 1000, 0 });
+	SCEN(19, { 0, 0, S_ | A_, 500, 101, 1000, 0 }, { .01, 1, A_, 101, 501, 1000, 0 },
+	     { .01, 1, A_ | P_, 101, 501, 1000, 40 }, { .01, 0, A_ | F_, 501, 141, 1000, 0 },
+	     { .01, 1, A_ | F_, 141, 502, 1000, 0 });                 /* SYN/ACK first */
+	SCEN(20, { 0, 0, A_, 501, 101, 1000, 0 });                    /* from port 80 */
+	/* ICMP: one packet per unreachable code, then per type */
+	for (unsigned i = 0; i < 31; i++) {
+		uint8_t m[36], src[4] = { 10, 3, 0, (uint8_t)(i + 1) }, dst[4] = { 10, 4, 0, (uint8_t)(i + 1) };
+		static const uint8_t types[15] = { 0, 4, 5, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 30 };
+		memset(m, 0, sizeof(m));
+		m[0] = i < 16 ? 3 : types[i - 16];
+		m[1] = i < 16 ? (uint8_t)i : 0;
+		put16(m + 2, csum16(m, sizeof(m)));
+		scen_frame(1300.0 + i, src, dst, 1, 64, m, sizeof(m));
+	}
+	if (fclose(scen_fp) != 0)
+		die("%s: %s", path, strerror(errno));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 3 && strcmp(argv[1], "--write-scenarios") == 0)
+		return write_scenarios(argv[2]);
 	if (argc != 2) {
 		fprintf(stderr, "usage: argus_compare MANIFEST\n"
+			"       argus_compare --write-scenarios FILE.pcap\n"
 			"  MANIFEST lines: name<TAB>ra.csv<TAB>weir.csv<TAB>exceptions|-\n");
 		return 2;
 	}

@@ -37,48 +37,68 @@ fields="stime ltime saddr sport daddr dport proto state dur spkts dpkts sbytes d
 sttl dttl sloss dloss sload dload swin dwin stcpb dtcpb smeansz dmeansz sjit djit
 sintpkt dintpkt tcprtt synack ackdat"
 
+# run_one NAME CAPTURE EXCEPTIONS: Argus and us on one capture, into the
+# manifest.
 n=0
-# shellcheck disable=SC2034
-while read -r cap exc rest; do
-	case $cap in ''|'#'*) continue ;; esac
-	case $exc in ''|'#'*) exc=- ;; esac
-	src=$pcaps/$cap
-	if [ ! -r "$src" ]; then
-		echo "argus-oracle: capture $src listed in $list is missing" >&2
-		exit 2
-	fi
+run_one() {
+	name=$1 src=$2 exc=$3
 	n=$((n + 1))
 	base=$work/$n
 	# argus appends to an existing output file: each run gets a fresh name.
 	if ! argus -F "$conf" -r "$src" -w "$base.argus" 2>"$base.argus.err"; then
-		echo "argus-oracle: argus failed on $cap:" >&2
+		echo "argus-oracle: argus failed on $name:" >&2
 		cat "$base.argus.err" >&2
 		exit 2
 	fi
 	# One record per flow. The status interval (argus.conf) outlasts every
-	# listed capture, so Argus writes no status records; but it cuts a DNS
-	# exchange into one record per query/answer and an ICMP echo flow into
-	# one per request, and racluster merges those back into the flow (as it
-	# would merge status records). racluster also merges two TCP
-	# connections that reuse a 5-tuple, which Argus itself keeps apart (as
-	# we do): doc/features.md. Unmerged records would not do either: ra
-	# prints a turned-round TCP record's loads the wrong way round.
+	# listed capture, so Argus writes no status records. TCP records are
+	# read as Argus wrote them. Other protocols go through racluster: Argus
+	# cuts a DNS exchange into one record per query/answer and an ICMP echo
+	# flow into one per request, and racluster merges those back (as it
+	# would merge status records). Not TCP through racluster: it merges
+	# connections that reuse a 5-tuple (Argus and we keep them apart), and
+	# it moves a TCP record with only destination packets onto the source
+	# side (a lone ACK from port 80: 0/1 becomes 1/0 with the server's TTL
+	# as sttl).
 	racluster -r "$base.argus" -w "$base.rac" 2>/dev/null
 	# (ra exits 1 when its filter matches no record: not an error here)
 	# shellcheck disable=SC2086
-	ra -r "$base.rac" -n -u -c , -p 6 -s $fields - not man >"$base.ra.csv" 2>/dev/null || :
+	ra -r "$base.argus" -n -u -c , -p 6 -s $fields - tcp >"$base.ra.tcp" 2>/dev/null || :
+	# shellcheck disable=SC2086
+	ra -r "$base.rac" -n -u -c , -p 6 -s $fields - not tcp and not man \
+		>"$base.ra.other" 2>/dev/null || :
+	cat "$base.ra.tcp" "$base.ra.other" | awk 'NR == 1 || !/^StartTime,/' >"$base.ra.csv"
 	if [ ! -s "$base.ra.csv" ] && ra -r "$base.argus" -n - not man >/dev/null 2>&1; then
-		echo "argus-oracle: ra could not read Argus's output for $cap" >&2
+		echo "argus-oracle: ra could not read Argus's output for $name" >&2
 		exit 2
 	fi
+	# Timeouts as Argus's: it keeps a TCP flow that saw a FIN for the full
+	# TCP timeout (only a completed close shortens it), so the closed grace
+	# is the TCP timeout here; no active-timeout slicing.
 	if ! "$weirctl" extract "$src" -o "$base.weir.csv" -x -q --no-content \
 		--active-timeout 0 --closed-timeout 300 2>"$base.weir.err"; then
-		echo "argus-oracle: weirctl extract failed on $cap:" >&2
+		echo "argus-oracle: weirctl extract failed on $name:" >&2
 		cat "$base.weir.err" >&2
 		exit 2
 	fi
-	printf '%s\t%s\t%s\t%s\n' "$cap" "$base.ra.csv" "$base.weir.csv" "$exc" >>"$manifest"
+	printf '%s\t%s\t%s\t%s\n' "$name" "$base.ra.csv" "$base.weir.csv" "$exc" >>"$manifest"
+}
+
+# shellcheck disable=SC2034
+while read -r cap exc rest; do
+	case $cap in ''|'#'*) continue ;; esac
+	case $exc in ''|'#'*) exc=- ;; esac
+	if [ ! -r "$pcaps/$cap" ]; then
+		echo "argus-oracle: capture $pcaps/$cap listed in $list is missing" >&2
+		exit 2
+	fi
+	run_one "$cap" "$pcaps/$cap" "$exc"
 done <"$list"
 
-echo "argus-oracle: $n captures from $list"
+# Corner cases no shared capture has (TCP flag combinations, every ICMP
+# type/code), written by argus_compare itself.
+"$compare" --write-scenarios "$work/scenarios.pcap"
+run_one "(crafted scenarios)" "$work/scenarios.pcap" -
+
+echo "argus-oracle: $n captures ($list and the crafted scenarios)"
 "$compare" "$manifest"

@@ -464,6 +464,8 @@ START_TEST(icmp_states_and_no_timing)
 	run(&f, s, 1);
 	finalize(&f, 1, &r, &src);
 	ck_assert_uint_eq(r.state, WEIR_ST_ECR);
+	ck_assert_int_eq(src, B); /* a reply first: the asker is the source */
+	ck_assert_uint_eq(r.dpkts, 1);
 }
 END_TEST
 
