@@ -541,6 +541,10 @@ void weir_conf_load(struct weir_conf *c, int argv_c, char **argv)
 
 	/* Cross-checks. */
 	int bench = c->bench_file || c->bench_flows;
+	for (unsigned i = 0; c->replay && i < c->nports; i++)
+		if (!c->port[i].replay_file)
+			weir_die("%s: [port %s]: --pcap replays captures only; remove the [port] sections or use a configuration without them (configs/weir-replay.conf)",
+				 c->conf_file, c->port[i].name);
 	if (c->replay && c->mode == WEIR_MODE_INLINE)
 		weir_die("--pcap replays in span mode; remove [mode] mode = inline or use [port] sections with rx_pcap/tx_pcap vdevs");
 	if (!bench && c->nports == 0)

@@ -40,6 +40,7 @@ expect_error "bad descriptors" "rx_desc = '100'" -c "$(conf '[port wan]\ndev = n
 expect_error "unknown vdev driver" "net_bogus" -c "$(conf '[eal]\nhugepages = no\n[port a]\ndev = net_bogus0\n')"
 expect_error "absent PCI device" "no such DPDK port" -c "$(conf '[eal]\nhugepages = no\n[port a]\ndev = 0000:99:00.0\n')"
 expect_error "no ports" "no ports" -c "$(conf '[workers]\ncount = 1\n')"
+expect_error "--pcap with ports" "replays captures only" -c "$(conf '[port wan]\ndev = net_null0\n')" --pcap "$TRACES/http/get.pcap"
 expect_error "unreadable config" "cannot read the configuration" -c /nonexistent/weir.conf
 expect_error "bad option" "--workers 'x'" --workers x --pcap "$TRACES/http/get.pcap"
 # No runtime directory left behind by the runs that got as far as the EAL.
