@@ -23,6 +23,12 @@ static inline void stamp(struct weir_port *p, struct rte_mbuf *m, uint64_t now_n
 {
 	struct weir_mbuf_meta *md = weir_meta(m);
 	if (p->replay_ts_ns && p->replay_next < p->replay_frames) {
+		/* net_pcap's own stamp (µs, from the same file) must agree
+		 * with the pre-pass at this index: a check that frame k here
+		 * is frame k there. */
+		uint64_t pmd = weir_pmd_ts_ns(m);
+		if (pmd && pmd / 1000 != p->replay_ts_ns[p->replay_next] / 1000)
+			p->replay_mismatch++;
 		md->ts_ns = p->replay_ts_ns[p->replay_next];
 		md->wire_len = p->replay_wire_len[p->replay_next];
 		p->replay_next++;
@@ -203,5 +209,10 @@ void weir_rx_loop(struct weir_app *app)
 		if (!got && !app->need_dispatch)
 			rte_delay_us_sleep(1000);   /* nothing to receive here: the workers read the NICs */
 	}
+	for (unsigned i = 0; i < app->nports; i++)
+		if (app->port[i].replay_mismatch)
+			weir_warn("replay %s: %llu frames whose net_pcap timestamp disagrees with the pre-pass "
+				  "(frames lost by the driver?): results may differ from weirctl extract",
+				  c->port[i].replay_file, (unsigned long long)app->port[i].replay_mismatch);
 	__atomic_store_n(&app->rx_done, 1, __ATOMIC_RELEASE);
 }

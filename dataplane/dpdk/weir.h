@@ -181,6 +181,7 @@ struct weir_port {
 	uint64_t *replay_ts_ns;
 	uint32_t *replay_wire_len;
 	uint64_t replay_next;        /* frames received so far */
+	uint64_t replay_mismatch;    /* driver stamp disagreed with the pre-pass */
 	uint64_t replay_first_ns;
 	/* counters of the receive side (main lcore) */
 	uint64_t rx_sw;              /* pcap-live / dispatcher frames received */
