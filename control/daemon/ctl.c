@@ -1028,7 +1028,8 @@ int weir_ctl_init(struct weir_ctl *c, char *err, size_t errlen)
 		return -1;
 	weir_policy_init(&c->policy, &cf->retrain);
 	c->scap = cf->retrain.sample_capacity;
-	c->samples = malloc(c->scap * sizeof(*c->samples));
+	/* calloc: pages are touched only as samples arrive */
+	c->samples = calloc(c->scap, sizeof(*c->samples));
 	if (!c->samples) {
 		snprintf(err, errlen, "[retrain] sample_capacity = %zu: cannot allocate %zu MiB",
 			 c->scap, c->scap * sizeof(*c->samples) >> 20);
@@ -1072,7 +1073,9 @@ void weir_ctl_step(struct weir_ctl *c)
 		got = n + m;
 	}
 	double now = mono();
-	if (!c->shm && now - c->last_connect_try >= 1) {
+	/* shm_open of a missing name costs a microsecond: look often, so a
+	 * short replay is not over before we attach */
+	if (!c->shm && now - c->last_connect_try >= 0.01) {
 		c->last_connect_try = now;
 		try_connect(c);
 	}

@@ -161,7 +161,7 @@ static int start_control(struct replay *r, const char *alerts, int learning)
 		/* train once, on the whole learning pass */
 		snprintf(args[n++], sizeof(args[0]), "retrain.learn_flows=10000000");
 		snprintf(args[n++], sizeof(args[0]), "retrain.learn_minutes=0");
-		snprintf(args[n++], sizeof(args[0]), "retrain.sample_capacity=10000000");
+		snprintf(args[n++], sizeof(args[0]), "retrain.sample_capacity=1000000");
 	} else {
 		snprintf(args[n++], sizeof(args[0]), "control.model=%s", r->model);
 	}
@@ -251,12 +251,44 @@ static int run_weir(struct replay *r, const char *model, const char *flowlog)
 	snprintf(log, sizeof(log), "%s/weir.log", r->dir);
 	r->weir_pid = spawn(argv, log);
 	free(list);
-	int st = 0;
-	while (waitpid(r->weir_pid, &st, 0) < 0 && errno == EINTR) {
-		if (interrupted)
-			kill(r->weir_pid, SIGINT);
+	int st = 0, attached = 0, tries = 0;
+	char shm[128];
+	snprintf(shm, sizeof(shm), "/dev/shm/weir-%s", r->instance);
+	/* weir does not wait for a consumer, and a short replay can be over
+	 * before weir-control looks: hold weir (SIGSTOP) from the moment its
+	 * segment exists until weir-control has attached. */
+	while (!attached && !interrupted) {
+		if (waitpid(r->weir_pid, &st, WNOHANG) == r->weir_pid) {
+			r->weir_pid = 0;
+			break;
+		}
+		if (access(shm, F_OK) == 0) {
+			kill(r->weir_pid, SIGSTOP);
+			for (int i = 0; i < 20 && !attached; i++) {
+				json_object *s = status(r);
+				attached = s && json_object_get_boolean(jget(s, "dataplane", "connected"));
+				json_object_put(s);
+				if (!attached)
+					sleep_ms(10);
+			}
+			kill(r->weir_pid, SIGCONT);   /* held mid-initialisation: let it go on */
+			if (!attached && ++tries > 500)
+				break;
+		}
+		sleep_ms(1);
 	}
-	r->weir_pid = 0;
+	if (r->weir_pid) {
+		while (waitpid(r->weir_pid, &st, 0) < 0 && errno == EINTR) {
+			if (interrupted)
+				kill(r->weir_pid, SIGINT);
+		}
+		r->weir_pid = 0;
+	}
+	if (!attached && !interrupted) {
+		fprintf(stderr, "weirctl replay: weir-control never attached to weir's records "
+			"(/dev/shm/weir-%s); see %s and %s/control.log\n", r->instance, log, r->dir);
+		return -1;
+	}
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		fprintf(stderr, "weirctl replay: weir failed (%s %d); see %s\n",
 			WIFEXITED(st) ? "exit" : "signal",
