@@ -1119,6 +1119,15 @@ void weir_ctl_fini(struct weir_ctl *c)
 	}
 	if (c->ivl)
 		end_of_stream(c);
+	/* a training in progress: wait for it (bounded) so its outcome is
+	 * recorded rather than lost */
+	if (c->trainer && c->a_ev) {
+		struct weir_train_outcome o;
+		for (int i = 0; i < 300 && weir_trainer_busy(c->trainer); i++)
+			poll(NULL, 0, 100);
+		if (weir_trainer_poll(c->trainer, &o))
+			trainer_done(c, &o);
+	}
 	if (c->a_ev) {
 		json_object *f = jobj();
 		jadd_u(f, "anomalies", c->t.anomalies);
