@@ -81,4 +81,19 @@ PY
 "$WEIRCTL" status >/dev/null || fail "daemon died on garbage"
 kill -TERM $CONTROL_PID; wait $CONTROL_PID
 echo "ok garbage answered with errors"
+
+# Kafka export from the daemon, against librdkafka's mock cluster: the
+# events reach the brokers and are acknowledged
+if "$CONTROL" --set kafka.enabled=true --set kafka.mock_brokers=1 --check >/dev/null 2>&1; then
+	rm -rf "$TMP/alerts"
+	start_control --set kafka.enabled=true --set kafka.mock_brokers=1
+	"$WEIRCTL" alerts rotate >/dev/null
+	i=0
+	while [ "$("$WEIRCTL" stats --json | python3 -c "import json,sys; k=json.load(sys.stdin)['kafka']; print(k['delivered'] >= 2 and k['lost'] == 0)")" != True ]; do
+		i=$((i + 1)); [ $i -lt 100 ] || fail "kafka: $("$WEIRCTL" stats --json)"
+		sleep 0.1
+	done
+	kill -TERM $CONTROL_PID; wait $CONTROL_PID
+	echo "ok kafka: events delivered to the mock cluster"
+fi
 echo PASS
