@@ -358,7 +358,7 @@ int weir_train_bundle(const struct weir_record *recs, size_t n,
 	res->ndims = nd;
 	res->ntrain = (uint32_t)m;
 	if (o->progress)
-		fprintf(o->progress, "train: %zu normal flows, training on %zu, %u dimensions, "
+		fprintf(o->progress, "train: %zu flows given, training on %zu, %u dimensions, "
 			"gamma %.4g%s, nu %.4g\n", n, m, nd, gamma,
 			o->gamma > 0 ? "" : " (median heuristic)", nu);
 
