@@ -1,6 +1,7 @@
 #!/bin/sh
 # Live traffic through network namespaces and veth pairs:
-#  1. span, net_af_packet: tcpreplay from another namespace; weir's flows
+#  1. span, net_af_packet (1 worker reading the queue, 2 workers through
+#     the main lcore's software RSS): tcpreplay from another namespace; weir's flows
 #     equal `weirctl extract` on the capture in every column that does not
 #     depend on when frames arrived (identity, state, bytes, packets, TTLs,
 #     loss, service, windows, sequence bases, mean sizes, HTTP/FTP content);
@@ -36,14 +37,14 @@ ip netns exec "$NS2" ip link set "wd${id}n2" up
 "$WEIRCTL" extract "$CAP" -o "$TMP/ex.csv" -q
 nframes=$(capinfos -c -M "$CAP" | awk '/Number of packets/ {print $NF}')
 
-span_run() {   # $1 = label, $2 = [port] section body
+span_run() {   # $1 = label, $2 = [port] section body, $3 = workers
 	cat > "$TMP/span.conf" <<CONF
 [eal]
 hugepages = no
 [port live]
 $2
 [workers]
-count = 1
+count = $3
 [output]
 flow_log = $TMP/flows.csv
 [control]
@@ -64,9 +65,11 @@ CONF
 	echo "ok $1: $nframes frames replayed live, $(wc -l < "$TMP/b") flows equal extract"
 }
 
-span_run "span net_af_packet" "dev = net_af_packet0,iface=wd${id}a"
-span_run "span pcap-live" "type = pcap-live
-dev = wd${id}a"
+span_run "span net_af_packet, 1 worker" "dev = net_af_packet0,iface=wd${id}a" 1
+# 2 workers: af_packet has one queue and no RSS: software RSS on the main lcore
+span_run "span net_af_packet, 2 workers" "dev = net_af_packet0,iface=wd${id}a" 2
+span_run "span pcap-live, 2 workers" "type = pcap-live
+dev = wd${id}a" 2
 
 # 3. inline: NS1 10.77.$x.1 <-> weir (a <-> b) <-> NS2 10.77.$x.2, one L2 segment.
 x=$((id % 250))
