@@ -10,6 +10,7 @@
  *   flowlog.c   the flow-log writer thread fed by per-worker rings
  *   stats.c     counters, DPDK telemetry, the exit summary
  *   ctlsock.c   the Unix command socket (served by the main lcore)
+ *   model.c     the scoring model: load, publish, RCU-deferred free
  *   bench.c     --bench: preloaded mbufs through one worker at full speed
  *   clock.c     TSC -> wall-clock nanoseconds
  */
