@@ -88,4 +88,9 @@ for c in $CAPS; do
 	echo "ok $c: $n flows; 2 workers: $ctdiff flows with other ct_* counts$placed"
 	total=$((total + n))
 done
+# JSON lines: the same writer, the same lines.
+"$WEIRCTL" extract "$TRACES/wikipedia.pcap" -o "$TMP/ex.jsonl" -f jsonl -q
+"$WEIR" -q --no-huge --pcap "$TRACES/wikipedia.pcap" --flow-log "$TMP/w.jsonl" --format jsonl 2>/dev/null
+[ "$(sort "$TMP/ex.jsonl")" = "$(sort "$TMP/w.jsonl")" ] || fail "--format jsonl differs from weirctl extract -f jsonl"
+echo "ok jsonl flow log equals extract -f jsonl"
 echo "PASS: $total flows in $(echo $CAPS | wc -w) captures"
