@@ -1079,10 +1079,11 @@ void weir_ctl_step(struct weir_ctl *c)
 		c->last_connect_try = now;
 		try_connect(c);
 	}
-	/* Producer liveness: often while connected (cheap), once a second while
-	 * waiting for a new one (it re-opens the segment). */
+	/* Producer liveness: often while connected (cheap); every 50 ms while
+	 * waiting for a new one (it re-opens the segment), so a short replay
+	 * by a restarted weir is not missed. */
 	if (c->shm && (!got || ++c->rounds % 64 == 0) &&
-	    now - c->last_check >= (c->connected ? 0.1 : 1.0)) {
+	    now - c->last_check >= (c->connected ? 0.1 : 0.05)) {
 		c->last_check = now;
 		check_segment(c);
 	}
