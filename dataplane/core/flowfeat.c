@@ -90,23 +90,16 @@ void weir_feat_init(struct weir_feat *f, const struct weir_pkt *pkt, int side)
 		 * (measured: a lone ACK or RST from port 80/110/6667). */
 		f->src_side = (uint8_t)!side;
 	}
-	/* ARP: Argus files a reply in the dst direction of the request's
-	 * flow, so a flow that starts with a reply belongs to its receiver
-	 * (a lone gratuitous reply: 0/1, RSP). Needs the opcode from the
-	 * decoder in icmp_type (1 request, 2 reply); 0 = unknown. */
-	if (f->proto_class == FC_ARP && pkt->icmp_type == 2)
+	/* A reply first (ICMPv4 echo/timestamp/information/mask reply, ARP
+	 * reply; the decoder's `reply`): Argus makes its receiver, the asker,
+	 * the source, and the reply a destination packet (a lone gratuitous
+	 * ARP reply: 0/1, RSP). Measured on the crafted one-packet-per-type
+	 * capture and icmp_dot1q.pcap. */
+	if (pkt->reply && (f->proto_class == FC_ICMP || f->proto_class == FC_ARP))
 		f->src_side = (uint8_t)!side;
 	if (f->proto_class == FC_ICMP || f->proto_class == FC_ICMP6) {
 		f->icmp_type = pkt->icmp_type;
 		f->icmp_code = pkt->icmp_code;
-		/* A reply first (echo, timestamp, information, mask reply):
-		 * Argus makes its receiver, the asker, the source (measured on
-		 * the crafted one-packet-per-type capture). */
-		if (f->proto_class == FC_ICMP ?
-		    (pkt->icmp_type == 0 || pkt->icmp_type == 14 ||
-		     pkt->icmp_type == 16 || pkt->icmp_type == 18) :
-		    pkt->icmp_type == 129)
-			f->src_side = (uint8_t)!side;
 	}
 }
 

@@ -461,6 +461,7 @@ START_TEST(icmp_states_and_no_timing)
 	finalize(&f, 1, &r, &src);
 	ck_assert_uint_eq(r.state, WEIR_ST_TXD);
 	s[0] = (struct step){ icmp(1000, 0, 0), A };
+	s[0].p.reply = 1; /* the decoder marks replies */
 	run(&f, s, 1);
 	finalize(&f, 1, &r, &src);
 	ck_assert_uint_eq(r.state, WEIR_ST_ECR);
@@ -488,8 +489,10 @@ START_TEST(arp_bytes_and_rsp)
 	ck_assert_uint_eq(r.sbytes, 60);
 	ck_assert_uint_eq(r.sbytes_ip, 0);
 	ck_assert_uint_eq(r.ct_state_ttl, 2); /* INT, 0, 0 */
-	/* a reply first (opcode 2 in icmp_type): the receiver's flow, RSP */
+	/* a reply first (opcode 2, marked by the decoder): the receiver's
+	 * flow, RSP */
 	p.icmp_type = 2;
+	p.reply = 1;
 	weir_feat_init(&f, &p, A);
 	weir_feat_update(&f, &p, A);
 	finalize(&f, WEIR_PROTO_ARP, &r, &src);
