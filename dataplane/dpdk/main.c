@@ -30,6 +30,12 @@ int main(int argc, char **argv)
 	char err[512];
 	struct timespec t0, t1;
 
+	/* From the start: a stop request during start-up (EAL, Hyperscan
+	 * compile) is honoured at the first check of the main loop, after
+	 * which everything is cleaned up normally. */
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+
 	weir_conf_load(&conf, argc, argv);
 	if (conf.check) {
 		/* Files and devices are checked at start; --check covers the
@@ -70,9 +76,6 @@ int main(int argc, char **argv)
 		weir_eal_stop();
 		return rc;
 	}
-
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 
 	weir_ports_init(&app);
 	if (conf.shm_name[0]) {
