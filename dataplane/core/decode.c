@@ -463,8 +463,14 @@ static enum weir_decode_err decode_ipv4(const uint8_t *data, uint32_t caplen,
 	uint32_t tot = rd16(ip + 2);
 	if (unlikely(tot == 0))
 		tot = wire_rem;     /* TSO/LRO capture: the NIC fills it in later */
-	else if (unlikely(tot < hl || tot > wire_rem))
+	else if (unlikely(tot < hl))
 		return WEIR_DEC_BAD_IP_LEN;
+	else if (unlikely(tot > wire_rem)) {
+		/* Cut short on the wire: Argus counts such frames in their
+		 * flow, so they are kept, with what the frame holds. */
+		pkt->ip_short = 1;
+		tot = wire_rem;
+	}
 
 	uint16_t fo = rd16(ip + 6);
 	uint32_t frag_off = (uint32_t)(fo & 0x1fff) * 8;
@@ -518,8 +524,10 @@ static enum weir_decode_err decode_ipv6(const uint8_t *data, uint32_t caplen,
 	uint32_t ip_len = rd16(ip + 4);
 	if (unlikely(ip_len == 0))
 		ip_len = wire_rem;  /* jumbogram or TSO: take the wire's word */
-	else if (unlikely((ip_len += 40) > wire_rem))
-		return WEIR_DEC_BAD_IP_LEN;
+	else if (unlikely((ip_len += 40) > wire_rem)) {
+		pkt->ip_short = 1;  /* cut short on the wire: kept, see IPv4 */
+		ip_len = wire_rem;
+	}
 
 	uint32_t end = off + ip_len;    /* by the headers; may exceed caplen */
 	uint32_t h = off + 40;
@@ -821,6 +829,7 @@ enum weir_decode_err weir_decode(int linktype, const uint8_t *data,
 	pkt->vlan_depth = 0;
 	pkt->mpls_depth = 0;
 	pkt->reply = 0;
+	pkt->ip_short = 0;
 
 	if (likely(linktype == WEIR_LINK_ETHERNET)) {
 		if (unlikely(caplen < 14))

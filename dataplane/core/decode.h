@@ -111,6 +111,10 @@ struct weir_pkt {
 	uint16_t l4_hdr_len;     /* TCP doff*4, UDP 8, ICMP 8; 0 if not present */
 
 	uint8_t frag;            /* WEIR_FRAG_* */
+	uint8_t ip_short;        /* 1: the IP header claims more bytes than the
+				  * frame had on the wire (sender/tap bug). Kept,
+				  * as Argus keeps it, with L4 lengths from the
+				  * frame; the engine counts these. */
 	uint8_t reply;           /* 1: answers a request sent by dst (ICMPv4 echo,
 				  * timestamp, information, mask reply; ARP reply).
 				  * Argus orients a flow first seen through its

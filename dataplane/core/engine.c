@@ -211,6 +211,7 @@ static struct weir_flow *track(struct weir_engine *eng, struct weir_pkt *pkt)
 	if (flow->tclass == WEIR_TO_TCP && weir_feat_tcp_closed(&flow->feat))
 		weir_ft_set_class(eng->ft, flow, WEIR_TO_TCP_CLOSED);
 	eng->st.processed++;
+	eng->st.ip_short += pkt->ip_short;
 	if (eng->early && !flow->early_done &&
 	    flow->feat.dir[0].pkts + flow->feat.dir[1].pkts >= eng->cfg.early_pkts)
 		early_verdict(eng, flow);

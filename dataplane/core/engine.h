@@ -39,6 +39,7 @@ struct weir_engine_stats {
 	uint64_t packets;            /* frames handed in */
 	uint64_t bytes;              /* their wire bytes */
 	uint64_t processed;          /* frames that updated a flow */
+	uint64_t ip_short;           /* of those, cut short on the wire (kept) */
 	uint64_t decode_err[WEIR_DEC_ERR_MAX];
 	uint64_t records;            /* records handed to the sink */
 	uint64_t records_by_end[WEIR_END_MAX];

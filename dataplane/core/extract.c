@@ -162,9 +162,9 @@ void weir_extract_print_summary(FILE *out, const struct weir_extract_stats *st,
 		(unsigned long long)e->records_by_end[WEIR_END_EVICTED],
 		(unsigned long long)e->records_by_end[WEIR_END_SHUTDOWN],
 		(unsigned long long)e->records_by_end[WEIR_END_REUSE]);
-	fprintf(out, "  packets in flows: %llu; flow table: capacity %u, full %llu times; "
-		"fragments: %llu matched, %llu orphaned\n",
-		(unsigned long long)e->processed, e->ft.capacity,
+	fprintf(out, "  packets in flows: %llu (%llu cut short on the wire, kept); flow table: "
+		"capacity %u, full %llu times; fragments: %llu matched, %llu orphaned\n",
+		(unsigned long long)e->processed, (unsigned long long)e->ip_short, e->ft.capacity,
 		(unsigned long long)e->ft.table_full,
 		(unsigned long long)e->ft.frag_matched, (unsigned long long)e->ft.frag_orphan);
 	print_decode_errors(out, e);

@@ -858,10 +858,19 @@ START_TEST(ipv4_bad_headers)
 	b.buf[ip + 2] = 0;
 	b.buf[ip + 3] = 19;
 	EXPECT_ERR(dec(&b), WEIR_DEC_BAD_IP_LEN);
+	/* above the wire: cut short on the wire, kept (as Argus counts it)
+	 * and flagged, with the lengths the frame actually holds */
 	b.buf[ip + 3] = 20 + 20 + 40 + 1;
-	EXPECT_ERR(dec(&b), WEIR_DEC_BAD_IP_LEN);
+	EXPECT_ERR(dec(&b), WEIR_DEC_OK);
+	ck_assert_uint_eq(P.ip_short, 1);
+	ck_assert_uint_eq(P.ip_len, b.len - ip);
 	b.buf[ip + 2] = 0xff;
-	EXPECT_ERR(dec(&b), WEIR_DEC_BAD_IP_LEN);
+	EXPECT_ERR(dec(&b), WEIR_DEC_OK);
+	ck_assert_uint_eq(P.ip_short, 1);
+	ck_assert_uint_le(P.l4_payload_len, b.len - ip - 40);
+	memcpy(b.buf, good, b.len);
+	EXPECT_ERR(dec(&b), WEIR_DEC_OK);
+	ck_assert_uint_eq(P.ip_short, 0);
 	/* exactly the header: a TCP packet with no room for TCP */
 	b.buf[ip + 2] = 0;
 	b.buf[ip + 3] = 20;
@@ -937,7 +946,9 @@ START_TEST(ipv6_fields)
 	/* payload length beyond the wire; zero payload length = wire decides */
 	uint32_t ip = weir_pb_find(&b, WEIR_PB_IPV6, 0);
 	b.buf[ip + 5] = 59;
-	EXPECT_ERR(dec(&b), WEIR_DEC_BAD_IP_LEN);
+	EXPECT_ERR(dec(&b), WEIR_DEC_OK);   /* cut short on the wire: kept */
+	ck_assert_uint_eq(P.ip_short, 1);
+	ck_assert_uint_eq(P.ip_len, 98);
 	b.buf[ip + 4] = 0;
 	b.buf[ip + 5] = 0;
 	EXPECT_ERR(dec(&b), WEIR_DEC_OK);
