@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <json-c/json.h>
 #include <math.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,13 +132,35 @@ static const char *event_kind(json_object *o)
 	return NULL;
 }
 
+/* "2023-11-14T22:14:12.000000Z" -> epoch seconds; NaN if not that form. */
+static double iso_seconds(const char *s)
+{
+	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
+	const char *rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!rest)
+		return NAN;
+	double frac = 0;
+	if (*rest == '.')
+		frac = strtod(rest, NULL);
+	return (double)timegm(&tm) + frac;
+}
+
+/* An event's place on the event-time axis: weir-control names it
+ * interval_end (spikes) or watermark; "time" counts only when numeric
+ * (weir-control's "time" string is the wall clock of the decision). */
 static double event_time(json_object *o)
 {
-	static const char *const keys[] = { "time", "interval_end", "ts" };
+	static const char *const keys[] = { "interval_end", "watermark", "event_time", "time" };
 	json_object *v;
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (json_object_object_get_ex(o, keys[i], &v))
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (!json_object_object_get_ex(o, keys[i], &v))
+			continue;
+		if (json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int))
 			return json_object_get_double(v);
+		if (i < 3 && json_object_is_type(v, json_type_string))
+			return iso_seconds(json_object_get_string(v));
+	}
 	return NAN;
 }
 
@@ -155,7 +178,7 @@ static void load_events(struct report *r, const char *dir)
 			continue;
 		const char *kind = event_kind(o);
 		double t = event_time(o);
-		if (kind && isfinite(t)) {
+		if (kind) {
 			snprintf(r->ev[r->nev].kind, sizeof(r->ev[0].kind), "%s", kind);
 			r->ev[r->nev++].t = t;
 		}
@@ -318,6 +341,8 @@ static void event_arrows(const struct report *r, FILE *gp)
 {
 	double t0 = r->tmin / 1e9;
 	for (unsigned i = 0; i < r->nev; i++) {
+		if (!isfinite(r->ev[i].t))
+			continue;
 		const char *color = !strcmp(r->ev[i].kind, "spike") ? "#d62728" :
 				    strstr(r->ev[i].kind, "retrain") ? "#2ca02c" : "#9467bd";
 		if (strcmp(r->ev[i].kind, "spike") && !strstr(r->ev[i].kind, "retrain") &&
@@ -432,7 +457,8 @@ static int write_html(const struct report *r, const struct report_opts *o,
 	unsigned spikes = 0, retrains = 0;
 	for (unsigned i = 0; i < r->nev; i++) {
 		spikes += !strcmp(r->ev[i].kind, "spike");
-		retrains += strstr(r->ev[i].kind, "retrain") != NULL;
+		retrains += !strcmp(r->ev[i].kind, "retrain_started") ||
+			    !strcmp(r->ev[i].kind, "retrain");
 	}
 	fprintf(out, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Weir report: %s</title>\n"
 		"<style>body{font-family:sans-serif;margin:2em;max-width:1000px}table{border-collapse:collapse;"

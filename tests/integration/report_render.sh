@@ -24,12 +24,15 @@ awk 'BEGIN {
 	}
 }' >"$TMP/flows.csv"
 printf '{"event":"spike","time":1700000031.0,"interval_end":1700000040}\n{"event":"retrain","time":1700000050.0}\nnot json\n' >"$TMP/events.jsonl"
+# weir-control's own form: wall-clock "time", event time as ISO 8601
+printf '{"time":"2026-11-21T18:15:38.052408Z","event":"spike","interval_start":"2023-11-14T22:13:38.000000Z","interval_end":"2023-11-14T22:13:40.000000Z"}\n{"time":"2026-11-21T18:15:38.1Z","event":"retrain_started"}\n' >>"$TMP/events.jsonl"
 
 out=$("$WEIRCTL" report "$TMP" 2>"$TMP/err"); rc=$?
 check "report exits 0" [ "$rc" -eq 0 ]
 check "report names its file" [ "$out" = "$TMP/report.html" ]
 check "report is one self-contained page" sh -c "! grep -q 'src=\"http' '$TMP/report.html'"
 check "top source is the attacker" sh -c "grep -o '<td>10.9.9.9</td><td>[0-9]*</td>' '$TMP/report.html' | grep -q 10.9.9.9"
+check "events counted, ISO and numeric alike" grep -q "2 spikes, 2 retrains" "$TMP/report.html"
 check "per-attack rates present" grep -q '<td>DoS</td><td>100</td><td>100</td>' "$TMP/report.html"
 
 CHROME=$(command -v chromium || command -v chromium-browser || true)
