@@ -45,6 +45,7 @@ void weir_ctl_conf_default(struct weir_ctl_conf *c)
 	r->min_train_flows = 500;
 	r->learn_flows = 20000;
 	r->learn_minutes = 10;
+	r->learn_window_s = 0;
 	r->sample_capacity = 200000;   /* 312 bytes each: 62 MB */
 	snprintf(r->model_dir, sizeof(r->model_dir), "/var/lib/weir/models");
 	snprintf(c->alert_dir, sizeof(c->alert_dir), "/var/lib/weir/alerts");
@@ -187,6 +188,7 @@ int weir_ctl_conf_set(struct weir_ctl_conf *c, const char *sec, const char *key,
 		else if (KEY("min_train_flows")) UINT(r->min_train_flows, 10, 10000000);
 		else if (KEY("learn_flows")) UINT(r->learn_flows, 10, 10000000);
 		else if (KEY("learn_minutes")) UINT(r->learn_minutes, 0, 10080);
+		else if (KEY("learn_window_s")) UINT(r->learn_window_s, 0, 604800);
 		else if (KEY("sample_capacity")) UINT(r->sample_capacity, 100, 50000000);
 		else if (KEY("model_dir")) STR(r->model_dir);
 		else goto unknown;

@@ -32,6 +32,8 @@ struct weir_retrain_cfg {
 	unsigned min_train_flows;     /* refuse to train on fewer (500) */
 	unsigned learn_flows;         /* learning mode: first model after N (20000) */
 	unsigned learn_minutes;       /* ... or T minutes of samples (10) */
+	unsigned learn_window_s;      /* learn only from flows starting in the
+				       * first S s of event time; 0 = all (0) */
 	unsigned sample_capacity;     /* sampled records kept for training (200000) */
 	char model_dir[WEIR_CTL_PATH];   /* new bundles are written here */
 };

@@ -399,6 +399,15 @@ static void on_sample(struct weir_ctl *c, const struct weir_record *r)
 	if (r->model_version)
 		c->seen_version = r->model_version;
 	ivl_feed(c, r, WEIR_IVL_SAMPLE);
+	if (c->learning && c->cf.retrain.learn_window_s) {
+		/* Learning from a known-clean stretch: flows that start after
+		 * the window are not what "normal" is learned from. */
+		if (!c->learn_start_ns || r->stime_ns < c->learn_start_ns)
+			c->learn_start_ns = r->stime_ns;
+		if (r->stime_ns >= c->learn_start_ns +
+				   (uint64_t)c->cf.retrain.learn_window_s * NS)
+			return;
+	}
 	c->samples[c->shead] = *r;
 	c->shead = (c->shead + 1) % c->scap;
 	c->scount++;

@@ -64,6 +64,7 @@ struct weir_ctl {
 	int learning;
 	int adopted_pending;              /* a model to give weir when it connects */
 	uint64_t learn_tried_at;          /* samples at the last learning attempt */
+	uint64_t learn_start_ns;          /* Stime of the first flow seen learning */
 	int learn_tried_at_end;
 	uint64_t last_watermark;          /* of the stream that ended last */
 	struct weir_trainer *trainer;

@@ -1,7 +1,7 @@
 /* weirctl replay: captures through weir and weir-control, end to end.
  *
  *   weirctl replay CAPTURE... -o DIR [--model BUNDLE] [--workers N]
- *                  [--policy P] [--pace X] [--interval S]
+ *                  [--policy P] [--pace X] [--interval S] [--learn-window S]
  *
  * Both run as child processes with a private shm instance and their sockets
  * under DIR (or a private /tmp directory when DIR's path is too long for a
@@ -30,7 +30,7 @@
 static const char replay_help[] =
 "usage: weirctl replay CAPTURE... -o DIR [--model BUNDLE] [--workers N]\n"
 "                      [--policy manual|on-spike|sustained] [--pace X]\n"
-"                      [--interval S]\n"
+"                      [--interval S] [--learn-window S]\n"
 "\n"
 "Replays the captures (one timeline) through weir and weir-control and\n"
 "leaves flows.csv, anomalies.jsonl, summary.csv and events.jsonl in DIR.\n"
@@ -42,6 +42,9 @@ static const char replay_help[] =
 "      --policy P     weir-control's retraining policy (default sustained)\n"
 "      --pace X       replay at X times the recorded speed (default: flat out)\n"
 "      --interval S   weir-control's event-time interval (default 10)\n"
+"      --learn-window S  without --model: learn only from flows that start in\n"
+"                     the first S seconds of the captures (a stretch known to\n"
+"                     be clean); default 0 = every flow\n"
 "\n"
 "weir and weir-control are looked up next to weirctl (the build tree or the\n"
 "install directory), else through $WEIR_BIN and $WEIR_CONTROL_BIN.\n"
@@ -60,7 +63,7 @@ struct replay {
 	char weir[PATH_MAX], control[PATH_MAX];
 	char instance[64];
 	char model[PATH_MAX];
-	const char *policy, *pace, *interval;
+	const char *policy, *pace, *interval, *learn_window;
 	unsigned workers;
 	char **caps;
 	int ncaps;
@@ -142,7 +145,7 @@ static json_object *jget(json_object *o, const char *a, const char *b)
 
 static int start_control(struct replay *r, const char *alerts, int learning)
 {
-	char sock[160], dpsock[160], args[14][PATH_MAX + 64];
+	char sock[160], dpsock[160], args[16][PATH_MAX + 64];
 	control_sock(r, sock, sizeof(sock));
 	snprintf(dpsock, sizeof(dpsock), "%s/weir.sock", r->rundir);
 	int n = 0;
@@ -162,10 +165,11 @@ static int start_control(struct replay *r, const char *alerts, int learning)
 		snprintf(args[n++], sizeof(args[0]), "retrain.learn_flows=10000000");
 		snprintf(args[n++], sizeof(args[0]), "retrain.learn_minutes=0");
 		snprintf(args[n++], sizeof(args[0]), "retrain.sample_capacity=1000000");
+		snprintf(args[n++], sizeof(args[0]), "retrain.learn_window_s=%s", r->learn_window);
 	} else {
 		snprintf(args[n++], sizeof(args[0]), "control.model=%s", r->model);
 	}
-	char *argv[2 + 2 * 14 + 1];
+	char *argv[2 + 2 * 16 + 1];
 	int k = 0;
 	argv[k++] = r->control;
 	for (int i = 0; i < n; i++) {
@@ -424,6 +428,7 @@ int weirctl_replay(int argc, char **argv)
 	memset(&r, 0, sizeof(r));
 	r.policy = "sustained";
 	r.interval = "10";
+	r.learn_window = "0";
 	r.workers = 1;
 	const char *out = NULL, *model = NULL;
 	r.caps = calloc((size_t)argc, sizeof(char *));
@@ -437,7 +442,7 @@ int weirctl_replay(int argc, char **argv)
 		}
 		int takes = !strcmp(a, "-o") || !strcmp(a, "--output") || !strcmp(a, "--model") ||
 			    !strcmp(a, "--workers") || !strcmp(a, "--policy") || !strcmp(a, "--pace") ||
-			    !strcmp(a, "--interval");
+			    !strcmp(a, "--interval") || !strcmp(a, "--learn-window");
 		if (takes && !v) {
 			fprintf(stderr, "weirctl replay: %s needs a value\n%s", a, replay_help);
 			free(r.caps);
@@ -479,6 +484,14 @@ int weirctl_replay(int argc, char **argv)
 				return WEIRCTL_USAGE;
 			}
 			r.interval = v;
+		} else if (!strcmp(a, "--learn-window")) {
+			unsigned long s = strtoul(v, &end, 10);
+			if (*end || s > 604800) {
+				fprintf(stderr, "weirctl replay: --learn-window '%s': expected 0..604800 seconds\n", v);
+				free(r.caps);
+				return WEIRCTL_USAGE;
+			}
+			r.learn_window = v;
 		} else if (a[0] == '-' && a[1]) {
 			fprintf(stderr, "weirctl replay: unknown option '%s'\n%s", a, replay_help);
 			free(r.caps);
