@@ -66,7 +66,9 @@ static unsigned cat_index(struct report *r, const char *name)
 	return r->ncats++;
 }
 
-static int push_flow(struct report *r, const struct weir_record *rec)
+/* `attack`: the precise attack name from the ground truth, when known;
+ * the breakdown is per attack then, else per UNSW category. */
+static int push_flow(struct report *r, const struct weir_record *rec, const char *attack)
 {
 	if (r->n == r->cap) {
 		size_t cap = r->cap ? r->cap * 2 : 65536;
@@ -81,7 +83,8 @@ static int push_flow(struct report *r, const struct weir_record *rec)
 	p->has_score = !isnan(rec->score);
 	p->anomaly = rec->verdict == WEIR_VERDICT_ANOMALY;
 	p->label = rec->label;
-	p->cat = (uint8_t)(rec->label ? cat_index(r, rec->attack_cat[0] ? rec->attack_cat : "attack") : 0);
+	const char *cat = attack && attack[0] ? attack : rec->attack_cat[0] ? rec->attack_cat : "attack";
+	p->cat = (uint8_t)(rec->label ? cat_index(r, cat) : 0);
 	p->ltime_ns = rec->ltime_ns;
 	memcpy(p->src, rec->srcip, 16);
 	memcpy(p->dst, rec->dstip, 16);
@@ -110,7 +113,7 @@ static int load_flows(struct report *r, const char *dir, struct weir_labels *tru
 	while ((rc = weir_flowfile_next(ff, &rec, err, errlen)) == 1) {
 		if (truth)
 			weir_labels_apply(truth, &rec);
-		if (push_flow(r, &rec) < 0) {
+		if (push_flow(r, &rec, truth ? weir_labels_last_attack(truth) : NULL) < 0) {
 			snprintf(err, errlen, "%s: out of memory after %zu flows", path, r->n);
 			rc = -1;
 			break;

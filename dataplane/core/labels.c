@@ -19,12 +19,14 @@ struct label_row {
 	uint64_t stime_ns, ltime_ns;
 	uint8_t label;
 	char attack_cat[22];
+	char attack[24];
 };
 
 struct weir_labels {
 	struct label_row *rows;
 	size_t n;
 	struct weir_labels_stats st;
+	const struct label_row *last;
 };
 
 static uint64_t mix(uint64_t h, uint64_t v)
@@ -60,12 +62,12 @@ static int cmp_rows(const void *a, const void *b)
 }
 
 enum lcol { L_SRCIP, L_SPORT, L_DSTIP, L_DPORT, L_PROTO, L_STIME, L_LTIME,
-	    L_CAT, L_LABEL, L_NONE };
+	    L_CAT, L_LABEL, L_ATTACK, L_NONE };
 
 static enum lcol lcol_of(const char *name)
 {
 	static const char *const names[] = { "srcip", "sport", "dstip", "dsport",
-		"proto", "stime", "ltime", "attack_cat", "label" };
+		"proto", "stime", "ltime", "attack_cat", "label", "attack" };
 	for (int i = 0; i < L_NONE; i++)
 		if (!strcasecmp(name, names[i]))
 			return (enum lcol)i;
@@ -110,6 +112,7 @@ static int parse_row(char **f, const enum lcol *map, int n, struct label_row *ro
 		case L_LTIME: row->ltime_ns = (uint64_t)(strtod(v, &end) * 1e9); if (*end) return -1; break;
 		case L_LABEL: row->label = strtoul(v, &end, 10) ? 1 : 0; if (*end) return -1; break;
 		case L_CAT: snprintf(row->attack_cat, sizeof(row->attack_cat), "%s", v); break;
+		case L_ATTACK: snprintf(row->attack, sizeof(row->attack), "%s", v); break;
 		case L_NONE: break;
 		}
 	}
@@ -255,6 +258,7 @@ void weir_labels_apply(struct weir_labels *l, struct weir_record *rec)
 		}
 	}
 	rec->has_label = 1;
+	l->last = best;
 	if (best) {
 		l->st.matched++;
 		rec->label = best->label;
@@ -266,6 +270,11 @@ void weir_labels_apply(struct weir_labels *l, struct weir_record *rec)
 	}
 	if (rec->label)
 		l->st.attack_records++;
+}
+
+const char *weir_labels_last_attack(const struct weir_labels *l)
+{
+	return l->last && l->last->label ? l->last->attack : "";
 }
 
 void weir_labels_get_stats(const struct weir_labels *l, struct weir_labels_stats *st)

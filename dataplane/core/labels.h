@@ -28,4 +28,9 @@ void weir_labels_apply(struct weir_labels *l, struct weir_record *rec);
 
 void weir_labels_get_stats(const struct weir_labels *l, struct weir_labels_stats *st);
 
+/* The precise attack name (the optional `attack` column, e.g. syn_scan) of
+ * the row the last weir_labels_apply() matched; "" when it matched none,
+ * the row is normal, or the file has no such column. */
+const char *weir_labels_last_attack(const struct weir_labels *l);
+
 #endif

@@ -213,11 +213,13 @@ START_TEST(labels_join_by_tuple_and_time)
 	weir_labels_apply(l, &rev);
 	ck_assert_uint_eq(rev.label, 1);
 	ck_assert_str_eq(rev.attack_cat, "Exploits");
+	ck_assert_str_eq(weir_labels_last_attack(l), "http_flood");
 	/* same tuple later in time: the second, normal row */
 	r.stime_ns = 1421927500200000000ull; r.ltime_ns = 1421927500900000000ull;
 	weir_labels_apply(l, &r);
 	ck_assert_uint_eq(r.label, 0);
 	ck_assert_uint_eq(r.has_label, 1);
+	ck_assert_str_eq(weir_labels_last_attack(l), "");
 	struct weir_labels_stats st;
 	weir_labels_get_stats(l, &st);
 	ck_assert_uint_eq(st.entries, 2);
