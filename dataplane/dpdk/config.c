@@ -259,8 +259,12 @@ static int conf_handler(void *user, const char *section, const char *key,
 		} else if (!strcmp(key, "block")) {
 			if (parse_bool(val, &c->block))
 				BAD("expected on or off");
+		} else if (!strcmp(key, "early_pkts")) {
+			if (parse_uint(val, 0, 1000000, &u))
+				BAD("expected packets from 0 (off) to 1000000");
+			c->eng.early_pkts = (uint32_t)u;
 		} else {
-			BAD("unknown setting; [mode] has mode, pairs, block");
+			BAD("unknown setting; [mode] has mode, pairs, block, early_pkts");
 		}
 	} else if (!strcmp(section, "flows")) {
 		struct weir_ft_config *ft = &c->eng.ft;
@@ -564,6 +568,13 @@ void weir_conf_load(struct weir_conf *c, int argv_c, char **argv)
 	}
 	if (c->mode == WEIR_MODE_SPAN && c->block)
 		weir_warn("[mode] block = on has no effect in span mode");
+	/* An early verdict exists only to block a flow before it ends. */
+	if (c->eng.early_pkts && !(c->mode == WEIR_MODE_INLINE && c->block))
+		weir_warn("[mode] early_pkts = %u has no effect without mode = inline and block = on",
+			  c->eng.early_pkts);
+	if (c->eng.early_pkts && !c->model_path[0])
+		weir_warn("[mode] early_pkts = %u: no [model] path yet, so no verdict until a load_model",
+			  c->eng.early_pkts);
 	if (!c->eng.ft.max_flows)
 		c->eng.ft.max_flows = 1u << 20;
 }
@@ -580,8 +591,8 @@ void weir_conf_print(FILE *out, const struct weir_conf *c)
 			p->replay_file ? p->replay_file : p->dev, p->rx_desc, p->tx_desc, p->mempool,
 			p->peer[0] ? ", peer = " : "", p->peer);
 	}
-	fprintf(out, "[workers] count = %u\n[mode] mode = %s, block = %s\n", c->workers,
-		c->mode == WEIR_MODE_INLINE ? "inline" : "span", c->block ? "on" : "off");
+	fprintf(out, "[workers] count = %u\n[mode] mode = %s, block = %s, early_pkts = %u\n", c->workers,
+		c->mode == WEIR_MODE_INLINE ? "inline" : "span", c->block ? "on" : "off", c->eng.early_pkts);
 	fprintf(out, "[flows] max_flows = %u, tcp_timeout = %.3f, closed_timeout = %.3f, udp_timeout = %.3f, "
 		"active_timeout = %.3f, ct_window = %u, content = %s\n", c->eng.ft.max_flows,
 		c->eng.ft.timeout_ns[WEIR_TO_TCP] / 1e9, c->eng.ft.timeout_ns[WEIR_TO_TCP_CLOSED] / 1e9,

@@ -115,6 +115,9 @@ int main(int argc, char **argv)
 
 	weir_rx_loop(&app);
 	rte_eal_mp_wait_lcore();
+	/* Workers are gone (offline to RCU): the grace period of a bundle
+	 * still retired is over; free it the counted way (summary below). */
+	weir_model_reclaim(&app, 1);
 	weir_flowlog_stop(&app);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 
@@ -129,8 +132,6 @@ int main(int argc, char **argv)
 	weir_shm_producer_close(app.shm);
 	for (unsigned i = 0; i < app.nworkers; i++)
 		weir_engine_free(app.worker[i].eng);
-	/* Workers are gone: nothing can hold a model any more. */
-	weir_bundle_free(app.retired);
 	weir_bundle_free(app.model);
 	weir_content_db_free(app.db);
 	weir_eal_stop();

@@ -19,6 +19,7 @@ void weir_model_reclaim(struct weir_app *app, int wait)
 		return;
 	weir_bundle_free(app->retired);
 	app->retired = NULL;
+	app->models_freed++;
 }
 
 int weir_model_load(struct weir_app *app, const char *dir, char *err, size_t errlen)
@@ -29,6 +30,7 @@ int weir_model_load(struct weir_app *app, const char *dir, char *err, size_t err
 	weir_model_reclaim(app, 1);
 	struct weir_bundle *old = __atomic_exchange_n(&app->model, b, __ATOMIC_ACQ_REL);
 	if (old) {
+		app->model_swaps++;
 		app->retired = old;
 		app->retire_token = app->qsbr ? rte_rcu_qsbr_start(app->qsbr) : 0;
 		if (!app->qsbr)

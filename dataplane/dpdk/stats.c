@@ -38,7 +38,7 @@ static void port_view(struct weir_app *app, unsigned i, struct port_view *v)
 struct totals {
 	uint64_t rx, processed, decode_err[WEIR_DEC_ERR_MAX], created, expired, evicted,
 		 table_full, records, ring_full[WEIR_SHM_KINDS], flowlog_full, tx_sent,
-		 tx_dropped, blocked, sampled, anomalies, frag_orphan;
+		 tx_dropped, blocked, sampled, anomalies, frag_orphan, early_verdicts, early_blocked;
 };
 
 static void totals(struct weir_app *app, struct totals *t)
@@ -64,6 +64,8 @@ static void totals(struct weir_app *app, struct totals *t)
 		t->blocked += s->blocked;
 		t->sampled += s->sampled;
 		t->anomalies += s->anomalies;
+		t->early_verdicts += s->eng.early_verdicts;
+		t->early_blocked += s->eng.flows_blocked;
 	}
 }
 
@@ -106,12 +108,14 @@ size_t weir_stats_json(struct weir_app *app, char *buf, size_t len)
 		jp(&j, "%s{\"id\":%u,\"lcore\":%u,\"rx\":%llu,\"processed\":%llu,\"flows_created\":%llu,"
 		   "\"flows_expired\":%llu,\"flows_evicted\":%llu,\"table_full\":%llu,\"flows_live\":%u,"
 		   "\"records\":%llu,\"ring_full_anomaly\":%llu,\"ring_full_sample\":%llu,"
-		   "\"flowlog_full\":%llu,\"tx_sent\":%llu,\"tx_dropped\":%llu,\"blocked\":%llu,\"decode_errors\":{",
+		   "\"flowlog_full\":%llu,\"tx_sent\":%llu,\"tx_dropped\":%llu,\"blocked\":%llu,"
+		   "\"early_verdicts\":%llu,\"early_blocked\":%llu,\"decode_errors\":{",
 		   w ? "," : "", w, app->worker[w].lcore, U(s->rx), U(s->eng.processed),
 		   U(s->eng.ft.flows_created), U(s->eng.ft.flows_expired), U(s->eng.ft.flows_evicted),
 		   U(s->eng.ft.table_full), s->eng.ft.flows_live, U(s->eng.records),
 		   U(s->ring_full[WEIR_SHM_ANOMALY]), U(s->ring_full[WEIR_SHM_SAMPLE]),
-		   U(s->flowlog_full), U(s->tx_sent), U(s->tx_dropped), U(s->blocked));
+		   U(s->flowlog_full), U(s->tx_sent), U(s->tx_dropped), U(s->blocked),
+		   U(s->eng.early_verdicts), U(s->eng.flows_blocked));
 		int first = 1;
 		for (int e = 1; e < WEIR_DEC_ERR_MAX; e++) {
 			jp(&j, "%s\"%s\":%llu", first ? "" : ",", weir_decode_err_name((enum weir_decode_err)e),
@@ -123,10 +127,12 @@ size_t weir_stats_json(struct weir_app *app, char *buf, size_t len)
 	const struct weir_bundle *b = __atomic_load_n(&app->model, __ATOMIC_ACQUIRE);
 	jp(&j, "],\"totals\":{\"rx\":%llu,\"processed\":%llu,\"flows_created\":%llu,\"records\":%llu,"
 	   "\"table_full\":%llu,\"ring_full\":%llu,\"flowlog_written\":%llu,\"anomalies\":%llu,"
-	   "\"sample_rate\":%.17g,\"threshold\":%.17g,\"model_version\":%u}}",
+	   "\"sample_rate\":%.17g,\"threshold\":%.17g,\"model_version\":%u,"
+	   "\"model_swaps\":%llu,\"models_freed\":%llu,\"early_verdicts\":%llu,\"early_blocked\":%llu}}",
 	   U(t.rx), U(t.processed), U(t.created), U(t.records), U(t.table_full),
 	   U(t.ring_full[0] + t.ring_full[1]), U(app->flowlog_written), U(t.anomalies),
-	   app->sample_rate, weir_model_threshold(app), b ? b->version : 0);
+	   app->sample_rate, weir_model_threshold(app), b ? b->version : 0,
+	   U(app->model_swaps), U(app->models_freed), U(t.early_verdicts), U(t.early_blocked));
 	return j.n < len ? j.n : 0;
 }
 
@@ -187,6 +193,8 @@ static int tel_workers(const char *cmd, const char *params, struct rte_tel_data 
 		rte_tel_data_add_dict_u64(wd, "tx_sent", s->tx_sent);
 		rte_tel_data_add_dict_u64(wd, "tx_dropped", s->tx_dropped);
 		rte_tel_data_add_dict_u64(wd, "blocked", s->blocked);
+		rte_tel_data_add_dict_u64(wd, "early_verdicts", s->eng.early_verdicts);
+		rte_tel_data_add_dict_u64(wd, "early_blocked", s->eng.flows_blocked);
 		snprintf(name, sizeof(name), "worker%u", w);
 		rte_tel_data_add_dict_container(d, name, wd, 0);
 	}
@@ -209,6 +217,8 @@ static int tel_totals(const char *cmd, const char *params, struct rte_tel_data *
 	rte_tel_data_add_dict_u64(d, "records", t.records);
 	rte_tel_data_add_dict_u64(d, "ring_full", t.ring_full[0] + t.ring_full[1]);
 	rte_tel_data_add_dict_u64(d, "flowlog_written", app->flowlog_written);
+	rte_tel_data_add_dict_u64(d, "model_swaps", app->model_swaps);
+	rte_tel_data_add_dict_u64(d, "models_freed", app->models_freed);
 	return 0;
 }
 
@@ -258,4 +268,7 @@ void weir_stats_print(FILE *out, struct weir_app *app)
 	}
 	fprintf(out, "  total: rx %llu, processed %llu, records %llu, flow log %llu written\n",
 		U(t.rx), U(t.processed), U(t.records), U(app->flowlog_written));
+	if (app->model_swaps || t.early_verdicts)
+		fprintf(out, "  model: %llu swaps, %llu replaced bundles freed; early verdicts %llu, flows blocked early %llu\n",
+			U(app->model_swaps), U(app->models_freed), U(t.early_verdicts), U(t.early_blocked));
 }

@@ -246,6 +246,7 @@ struct weir_worker {
 	struct rte_eth_dev_tx_buffer *txb[WEIR_MAX_PORTS];
 	uint16_t txq[WEIR_MAX_PORTS];
 	struct weir_block_set *block;
+	int early;                   /* inline, block = on, [mode] early_pkts > 0 */
 	uint8_t *scratch;            /* 64 KiB: linearised multi-segment frames */
 	uint64_t sample_threshold;   /* flow sampled when hash < threshold */
 	volatile int done;           /* worker has flushed and left its loop */
@@ -279,6 +280,11 @@ struct weir_app {
 	struct weir_bundle *model;
 	struct weir_bundle *retired;    /* waiting for the grace period */
 	uint64_t retire_token;
+	/* Swaps (a bundle replaced another) and replaced bundles freed after
+	 * their grace period (shutdown included): equal once weir has
+	 * stopped, which the swap test checks. Main lcore only. */
+	uint64_t model_swaps;
+	uint64_t models_freed;
 	/* live settings changed by the command socket */
 	volatile double threshold;      /* used when threshold_set */
 	volatile int threshold_set;

@@ -110,6 +110,25 @@ static void sink(void *ctx, struct weir_record *rec)
 		weir_block_add(w->block, weir_block_key_record(rec));
 }
 
+/* Early verdict ([mode] early_pkts, inline with block = on): the engine
+ * hands over a provisional record of a flow still open, once, at its
+ * N-th packet; it is scored like a finished record (same RCU-protected
+ * model: this runs inside the burst) and an anomaly blocks the flow in
+ * the engine, which then marks its frames for dropping. The provisional
+ * record goes nowhere else: the flow's real record comes at its end. */
+static int early_verdict(void *ctx, const struct weir_record *rec)
+{
+	struct weir_worker *w = ctx;
+	struct weir_app *app = w->app;
+	const struct weir_bundle *b = __atomic_load_n(&app->model, __ATOMIC_ACQUIRE);
+
+	if (!b)
+		return 0;
+	float score = weir_bundle_score(b, rec);
+	double th = app->threshold_set ? app->threshold : b->threshold;
+	return score < th;
+}
+
 /* ethdev port id -> our port index, for forwarding. Written before the
  * workers start, read-only afterwards. */
 static int8_t port_index[RTE_MAX_ETHPORTS];
@@ -200,6 +219,10 @@ int weir_workers_create(struct weir_app *app)
 			w->block = rte_zmalloc("weir_block", sizeof(*w->block), RTE_CACHE_LINE_SIZE);
 			if (!w->block)
 				weir_die("worker %u: cannot allocate the block set", i);
+			if (c->eng.early_pkts) {
+				weir_engine_set_early(w->eng, early_verdict, w);
+				w->early = 1;
+			}
 		}
 		i++;
 	}
@@ -207,13 +230,18 @@ int weir_workers_create(struct weir_app *app)
 }
 
 static inline void forward(struct weir_worker *w, struct rte_mbuf *m,
-			   const uint8_t *data, uint32_t len, int linktype)
+			   const uint8_t *data, uint32_t len, int linktype, int drop)
 {
 	struct weir_app *app = w->app;
 	int in = m->port < RTE_MAX_ETHPORTS ? port_index[m->port] : -1;
 	int out = in >= 0 ? app->port[in].peer : -1;
 
 	if (out < 0) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (drop) {   /* the engine's early verdict blocked this flow */
+		w->st.blocked++;
 		rte_pktmbuf_free(m);
 		return;
 	}
@@ -240,6 +268,8 @@ static inline uint64_t process_burst(struct weir_worker *w, struct rte_mbuf **m,
 {
 	uint64_t ts = 0;
 	int inl = w->app->conf->mode == WEIR_MODE_INLINE;
+	struct weir_frame_ref ref[WEIR_BURST];
+	int lts[WEIR_BURST];
 
 	for (unsigned i = 0; i < n && i < PREFETCH_AHEAD; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(m[i], void *));
@@ -269,9 +299,33 @@ static inline uint64_t process_burst(struct weir_worker *w, struct rte_mbuf **m,
 			ts = t ? t : now_ns;
 			wire = rte_pktmbuf_pkt_len(mb);
 		}
+		if (w->early) {
+			/* Kept for weir_engine_burst below: only it says
+			 * which frames belong to an early-blocked flow. */
+			ref[i].data = data;
+			ref[i].caplen = caplen;
+			ref[i].wire_len = wire;
+			ref[i].ts_ns = ts;
+			lts[i] = lt;
+			continue;
+		}
 		weir_engine_packet(w->eng, lt, data, caplen, wire, ts);
 		if (inl)
-			forward(w, mb, data, caplen, lt);
+			forward(w, mb, data, caplen, lt, 0);
+	}
+	if (w->early) {
+		/* Runs of frames of one link type (always the whole burst
+		 * unless a dispatcher mixes captures of different types). */
+		uint8_t drop[WEIR_BURST];
+		for (unsigned i = 0; i < n;) {
+			unsigned j = i + 1;
+			while (j < n && lts[j] == lts[i])
+				j++;
+			weir_engine_burst(w->eng, lts[i], &ref[i], j - i, &drop[i]);
+			i = j;
+		}
+		for (unsigned i = 0; i < n; i++)
+			forward(w, m[i], ref[i].data, ref[i].caplen, lts[i], drop[i]);
 	}
 	if (!inl)
 		rte_pktmbuf_free_bulk(m, n);
