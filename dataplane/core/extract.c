@@ -17,6 +17,8 @@ void weir_extract_opts_defaults(struct weir_extract_opts *o)
 	memset(o, 0, sizeof(*o));
 	weir_engine_config_defaults(&o->eng);
 	o->eng.ft.max_flows = 1u << 20;
+	/* A generous table whose pages come only as flows use them. */
+	o->eng.ft.prefault = 0;
 }
 
 static double now_s(void)

@@ -21,6 +21,7 @@ void weir_ft_config_defaults(struct weir_ft_config *cfg)
 	cfg->active_timeout_ns = 1800 * NS;
 	cfg->max_frags = 4096;
 	cfg->frag_timeout_ns = 30 * NS;
+	cfg->prefault = 1;
 }
 
 static uint32_t next_pow2(uint64_t v)
@@ -280,6 +281,12 @@ struct weir_flow *weir_ft_lookup(struct weir_flowtable *ft,
 		evict_one(ft);
 	}
 	idx = ft->freestk[--ft->nfree];
+	if (idx >= ft->hiwater) {
+		/* First use of this entry: its wheel metadata was never set. */
+		ft->meta[idx].wclass = WEIR_TO_MAX;
+		ft->meta[idx].in_active = 0;
+		ft->hiwater = idx + 1;
+	}
 	f = &ft->flows[idx];
 	f->key = k;
 	f->tclass = pkt->proto == 6 ? WEIR_TO_TCP : WEIR_TO_OTHER;
@@ -403,16 +410,21 @@ static void sort_by_flow_id(const struct weir_flowtable *ft, uint32_t *v, size_t
 	}
 }
 
-static void reset_entries(struct weir_flowtable *ft)
+/* `fresh`: the memory is straight from mmap, hence zero: the index and
+ * the in_use flags need no clearing, and not touching them lets pages come
+ * only as flows use them (cfg.prefault = 0). */
+static void reset_entries(struct weir_flowtable *ft, int fresh)
 {
-	memset(ft->buckets, 0, (size_t)(ft->bmask + 1) * sizeof(*ft->buckets));
+	if (!fresh)
+		memset(ft->buckets, 0, (size_t)(ft->bmask + 1) * sizeof(*ft->buckets));
 	ft->nstash = 0;
-	for (uint32_t i = 0; i < ft->capacity; i++) {
+	for (uint32_t i = 0; i < ft->hiwater; i++)
 		ft->flows[i].in_use = 0;
+	for (uint32_t i = 0; i < ft->capacity; i++)
 		ft->freestk[i] = ft->capacity - 1 - i;  /* pop yields 0, 1, 2... */
-	}
 	ft->nfree = ft->capacity;
 	weir_ftw_reset(ft);
+	ft->hiwater = 0;
 }
 
 void weir_ft_flush(struct weir_flowtable *ft)
@@ -423,7 +435,7 @@ void weir_ft_flush(struct weir_flowtable *ft)
 	uint32_t *v = ft->freestk + ft->nfree;
 	uint32_t n = 0;
 
-	for (uint32_t i = 0; i < ft->capacity && n < live; i++)
+	for (uint32_t i = 0; i < ft->hiwater && n < live; i++)
 		if (ft->flows[i].in_use)
 			v[n++] = i;
 	sort_by_flow_id(ft, v, n);
@@ -432,7 +444,7 @@ void weir_ft_flush(struct weir_flowtable *ft)
 		ft->emit(ft->emit_ctx, &ft->flows[v[i]], &ft->content[v[i]],
 			 WEIR_END_SHUTDOWN);
 	}
-	reset_entries(ft);
+	reset_entries(ft, 0);
 }
 
 /* ---- create / free / stats -------------------------------------------- */
@@ -507,8 +519,12 @@ struct weir_flowtable *weir_ft_create(const struct weir_ft_config *cfg,
 	size_t align = total >= HUGEPAGE ? HUGEPAGE : 64;
 	total = (total + align - 1) & ~(align - 1);
 
-	ft->mem = aligned_alloc(align, total);
-	if (!ft->mem) {
+	/* Anonymous memory comes zeroed: pre-touching it is only about when
+	 * the page faults happen, not about its contents. */
+	ft->mem = mmap(NULL, total, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (ft->mem == MAP_FAILED) {
+		ft->mem = NULL;
 		snprintf(err, errlen, "flow table: cannot allocate %zu bytes for %u flows",
 			 total, cfg->max_flows);
 		free(ft);
@@ -517,7 +533,8 @@ struct weir_flowtable *weir_ft_create(const struct weir_ft_config *cfg,
 	if (align == HUGEPAGE)
 		(void)madvise(ft->mem, total, MADV_HUGEPAGE); /* best effort */
 	/* Touch everything now: no page faults once packets flow. */
-	memset(ft->mem, 0, total);
+	if (cfg->prefault)
+		memset(ft->mem, 0, total);
 	ft->mem_bytes = total;
 
 	char *m = ft->mem;
@@ -537,7 +554,7 @@ struct weir_flowtable *weir_ft_create(const struct weir_ft_config *cfg,
 	ft->emit_ctx = emit_ctx;
 	ft->wcur = 0;
 	ft->now_ns = 0;
-	reset_entries(ft);
+	reset_entries(ft, 1);
 	weir_ftf_init(ft, m + off_fr, cfg->max_frags, cfg->frag_timeout_ns);
 	ft->st.capacity = ft->capacity;
 	return ft;
@@ -547,7 +564,8 @@ void weir_ft_free(struct weir_flowtable *ft)
 {
 	if (!ft)
 		return;
-	free(ft->mem);
+	if (ft->mem)
+		munmap(ft->mem, ft->mem_bytes);
 	free(ft);
 }
 

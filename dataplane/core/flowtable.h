@@ -60,6 +60,11 @@ struct weir_ft_config {
 	uint64_t hash_seed;          /* random per run: defeats hash flooding */
 	uint32_t max_frags;          /* fragment-tracking entries */
 	uint64_t frag_timeout_ns;
+	uint8_t prefault;            /* 1: touch all memory at create, so no
+				      * page fault ever happens on the packet
+				      * path (dataplane; default); 0: pages
+				      * come as flows use them (offline tools
+				      * with a generous capacity) */
 };
 
 /* Defaults: TCP 300 s, closed 5 s, other 60 s, active 1800 s. */

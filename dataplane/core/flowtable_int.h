@@ -77,6 +77,9 @@ struct weir_flowtable {
 	uint32_t bmask;          /* buckets - 1 */
 	uint32_t capacity;
 	uint32_t nfree;
+	uint32_t hiwater;        /* entries [0, hiwater) have ever been used:
+				  * scans stop there, so untouched pages stay
+				  * untouched */
 	uint32_t nstash;
 	struct weir_sipkey sipkey;
 	uint32_t *freestk;       /* free entry indices; pop gives the lowest first */

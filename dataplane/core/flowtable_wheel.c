@@ -109,7 +109,9 @@ void weir_ftw_reset(struct weir_flowtable *ft)
 		memset(ft->whead[c], 0xff, (size_t)ft->wsize * sizeof(uint32_t));
 		memset(ft->wbits[c], 0, words * sizeof(uint64_t));
 	}
-	for (uint32_t i = 0; i < ft->capacity; i++) {
+	/* Entries past the high-water mark were never used; the insert that
+	 * first uses one sets its metadata. */
+	for (uint32_t i = 0; i < ft->hiwater; i++) {
 		ft->meta[i].wclass = WEIR_TO_MAX;
 		ft->meta[i].in_active = 0;
 	}

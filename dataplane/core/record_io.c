@@ -74,12 +74,29 @@ static void putu(struct obuf *o, uint64_t v)
 	put(o, tmp + i, sizeof(tmp) - (size_t)i);
 }
 
-/* Fixed six decimals, like Argus's default precision. */
+/* Fixed six decimals, like Argus's default precision. Values below 9e9
+ * (all times, rates and jitters in practice) are printed from an integer
+ * count of millionths: printf's float path was a tenth of extract's time. */
 static void putf(struct obuf *o, double v)
 {
 	char tmp[64];
 	if (!isfinite(v))
 		v = 0;
+	double a = fabs(v);
+	if (a < 9e9) {
+		uint64_t m = (uint64_t)llround(a * 1e6);
+		if (v < 0 && m)
+			put(o, "-", 1);
+		putu(o, m / 1000000);
+		uint32_t frac = (uint32_t)(m % 1000000);
+		for (int i = 6; i >= 1; i--) {
+			tmp[i] = (char)('0' + frac % 10);
+			frac /= 10;
+		}
+		tmp[0] = '.';
+		put(o, tmp, 7);
+		return;
+	}
 	int n = snprintf(tmp, sizeof(tmp), "%.6f", v);
 	put(o, tmp, (size_t)n);
 }
