@@ -74,6 +74,18 @@ static void putu(struct obuf *o, uint64_t v)
 	put(o, tmp + i, sizeof(tmp) - (size_t)i);
 }
 
+/* ".dddddd": six digits, zero-padded */
+static void put_micros(struct obuf *o, uint32_t us)
+{
+	char tmp[7];
+	for (int i = 6; i >= 1; i--) {
+		tmp[i] = (char)('0' + us % 10);
+		us /= 10;
+	}
+	tmp[0] = '.';
+	put(o, tmp, 7);
+}
+
 /* Fixed six decimals, like Argus's default precision. Values below 9e9
  * (all times, rates and jitters in practice) are printed from an integer
  * count of millionths: printf's float path was a tenth of extract's time. */
@@ -88,13 +100,7 @@ static void putf(struct obuf *o, double v)
 		if (v < 0 && m)
 			put(o, "-", 1);
 		putu(o, m / 1000000);
-		uint32_t frac = (uint32_t)(m % 1000000);
-		for (int i = 6; i >= 1; i--) {
-			tmp[i] = (char)('0' + frac % 10);
-			frac /= 10;
-		}
-		tmp[0] = '.';
-		put(o, tmp, 7);
+		put_micros(o, (uint32_t)(m % 1000000));
 		return;
 	}
 	int n = snprintf(tmp, sizeof(tmp), "%.6f", v);
@@ -103,11 +109,8 @@ static void putf(struct obuf *o, double v)
 
 static void put_time(struct obuf *o, uint64_t ns)
 {
-	char tmp[8];
 	putu(o, ns / 1000000000ull);
-	uint64_t us = (ns % 1000000000ull) / 1000;
-	snprintf(tmp, sizeof(tmp), ".%06u", (unsigned)us);
-	put(o, tmp, 7);
+	put_micros(o, (uint32_t)((ns % 1000000000ull) / 1000));
 }
 
 static void put_addr(struct obuf *o, unsigned family, const uint8_t *a)
@@ -262,14 +265,18 @@ static void emit_value(struct obuf *o, enum weir_fmt fmt, const char *name,
 {
 	char tmp[128];
 	struct obuf v = { tmp, 0, sizeof(tmp), 0 };
-	enum vkind k = feature >= 0 ? put_feature(&v, feature, r)
-				    : put_optional(&v, name, r);
 	if (fmt == WEIR_FMT_CSV) {
+		/* CSV needs no quoting (no value has a comma): write in place */
 		if (!first)
 			put(o, ",", 1);
-		put(o, tmp, v.len);
+		if (feature >= 0)
+			put_feature(o, feature, r);
+		else
+			put_optional(o, name, r);
 		return;
 	}
+	enum vkind k = feature >= 0 ? put_feature(&v, feature, r)
+				    : put_optional(&v, name, r);
 	put(o, first ? "{" : ",", 1);
 	put_json_str(o, name, strlen(name));
 	put(o, ":", 1);
