@@ -5,21 +5,33 @@
  * can still be scoring with it. DPDK 22.11 has no RTE_ATOMIC(); the
  * pointer uses the GCC __atomic builtins it is defined over in later
  * releases. */
+#include <string.h>
 #include <rte_rcu_qsbr.h>
 #include "bundle.h"
 #include "weir.h"
 
-/* Free the retired bundle once its grace period is over; with `wait`,
- * block until it is (a second swap right after the first, shutdown). */
+/* Free the oldest retired bundle if its grace period is over (with
+ * `wait`: once it is). Returns 1 when one was freed. */
+static int reclaim_oldest(struct weir_app *app, int wait)
+{
+	if (!app->nretired)
+		return 0;
+	if (app->qsbr && rte_rcu_qsbr_check(app->qsbr, app->retired[0].token, wait ? true : false) != 1)
+		return 0;
+	weir_bundle_free(app->retired[0].b);
+	app->nretired--;
+	memmove(&app->retired[0], &app->retired[1], app->nretired * sizeof(app->retired[0]));
+	app->models_freed++;
+	return 1;
+}
+
+/* Free every retired bundle whose grace period is over; with `wait`,
+ * every one (shutdown: the workers are offline, so at once). Called by
+ * the main lcore every 10 ms. */
 void weir_model_reclaim(struct weir_app *app, int wait)
 {
-	if (!app->retired)
-		return;
-	if (app->qsbr && rte_rcu_qsbr_check(app->qsbr, app->retire_token, wait ? true : false) != 1)
-		return;
-	weir_bundle_free(app->retired);
-	app->retired = NULL;
-	app->models_freed++;
+	while (reclaim_oldest(app, wait))
+		;
 }
 
 int weir_model_load(struct weir_app *app, const char *dir, char *err, size_t errlen)
@@ -27,12 +39,17 @@ int weir_model_load(struct weir_app *app, const char *dir, char *err, size_t err
 	struct weir_bundle *b = weir_bundle_load(dir, err, errlen);
 	if (!b)
 		return -1;
-	weir_model_reclaim(app, 1);
+	weir_model_reclaim(app, 0);
+	/* All slots taken (swaps faster than grace periods): wait for the
+	 * oldest rather than grow. */
+	if (app->nretired == WEIR_MODEL_RETIRED_MAX)
+		reclaim_oldest(app, 1);
 	struct weir_bundle *old = __atomic_exchange_n(&app->model, b, __ATOMIC_ACQ_REL);
 	if (old) {
 		app->model_swaps++;
-		app->retired = old;
-		app->retire_token = app->qsbr ? rte_rcu_qsbr_start(app->qsbr) : 0;
+		app->retired[app->nretired].b = old;
+		app->retired[app->nretired].token = app->qsbr ? rte_rcu_qsbr_start(app->qsbr) : 0;
+		app->nretired++;
 		if (!app->qsbr)
 			weir_model_reclaim(app, 1);
 	}

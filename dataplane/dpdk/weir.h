@@ -278,8 +278,13 @@ struct weir_app {
 	 * freed only after every worker reported a quiescent state (once
 	 * per burst) since the swap: rte_rcu_qsbr. */
 	struct weir_bundle *model;
-	struct weir_bundle *retired;    /* waiting for the grace period */
-	uint64_t retire_token;
+	/* Replaced bundles waiting for their grace period, oldest first
+	 * (tokens increase, so they expire in order). A swap waits only when
+	 * all slots are taken, so load_model costs the bundle parse, not a
+	 * grace period that a descheduled worker can stretch. */
+#define WEIR_MODEL_RETIRED_MAX 8
+	struct { struct weir_bundle *b; uint64_t token; } retired[WEIR_MODEL_RETIRED_MAX];
+	unsigned nretired;
 	/* Swaps (a bundle replaced another) and replaced bundles freed after
 	 * their grace period (shutdown included): equal once weir has
 	 * stopped, which the swap test checks. Main lcore only. */
