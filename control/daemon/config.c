@@ -154,6 +154,7 @@ int weir_ctl_conf_set(struct weir_ctl_conf *c, const char *sec, const char *key,
 		else if (KEY("poll_us")) UINT(c->poll_us, 10, 1000000);
 		else if (KEY("sample_rate")) DBL(c->sample_rate, 1e-6, 1);
 		else if (KEY("model")) STR(c->model);
+		else if (KEY("replay_lockstep")) UINT(c->replay_lockstep, 0, 1);
 		else goto unknown;
 	} else if (!strcmp(sec, "intervals")) {
 		if (KEY("length_s")) UINT(c->ivl.length_s, 1, 86400);

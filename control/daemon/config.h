@@ -56,6 +56,7 @@ struct weir_ctl_conf {
 	unsigned poll_us;             /* sleep when the rings are empty (1000) */
 	double sample_rate;           /* fallback when weir's socket cannot say (0.01) */
 	char model[WEIR_CTL_PATH];    /* bundle weir runs at start; "" = learning mode */
+	unsigned replay_lockstep;     /* 1: weir replays held at hold points (doc/control.md) */
 	/* [intervals] */
 	struct weir_ivl_cfg ivl;
 	/* [spike] */

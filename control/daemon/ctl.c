@@ -6,6 +6,7 @@
 #include <json-c/json.h>
 #include <math.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,6 +184,23 @@ static unsigned why(struct weir_ctl *c, const struct weir_record *r, struct weir
 
 /* ---- retraining ---- */
 
+/* Training-set rule: a retrain must not learn an attack as normal. Flows
+ * that ended (Ltime) in an interval that was a spike, and flows from a
+ * spike's top sources (at any time in the window), are left out. */
+static int spike_excluded(const struct weir_ctl *c, const struct weir_record *r)
+{
+	for (unsigned i = 0; i < c->nspikemark; i++) {
+		const struct weir_ctl_spikemark *m = &c->spikemark[i];
+		if (r->ltime_ns >= m->start_ns && r->ltime_ns < m->end_ns)
+			return 1;
+		for (unsigned k = 0; k < m->nsrc; k++)
+			if (m->src[k].family == r->family &&
+			    !memcmp(m->src[k].ip, r->srcip, r->family == 6 ? 16 : 4))
+				return 1;
+	}
+	return 0;
+}
+
 static int start_retrain(struct weir_ctl *c, const char *reason, char *err, size_t errlen)
 {
 	if (weir_trainer_busy(c->trainer)) {
@@ -191,17 +209,21 @@ static int start_retrain(struct weir_ctl *c, const char *reason, char *err, size
 	}
 	struct weir_ivl_stats is;
 	weir_ivl_get_stats(c->ivl, &is);
-	uint64_t wm = is.watermark_ns;
+	uint64_t wm = is.watermark_ns ? is.watermark_ns : c->last_watermark;
 	uint64_t span = (uint64_t)c->cf.retrain.window_min * 60ull * NS;
 	uint64_t from = c->learning ? 0 : (wm > span ? wm - span : 0);
-	size_t have = c->scount < c->scap ? c->scount : c->scap, n = 0;
+	size_t have = c->scount < c->scap ? c->scount : c->scap, n = 0, excluded = 0;
 	for (size_t i = 0; i < have; i++)
-		if (c->samples[i].ltime_ns >= from)
-			n++;
+		if (c->samples[i].ltime_ns >= from) {
+			if (spike_excluded(c, &c->samples[i]))
+				excluded++;
+			else
+				n++;
+		}
 	if (n < c->cf.retrain.min_train_flows) {
-		snprintf(err, errlen, "only %zu sampled flows in the last %u minutes; "
-			 "[retrain] min_train_flows = %u", n, c->cf.retrain.window_min,
-			 c->cf.retrain.min_train_flows);
+		snprintf(err, errlen, "only %zu sampled flows in the last %u minutes (%zu more left out: "
+			 "spike intervals and sources); [retrain] min_train_flows = %u", n,
+			 c->cf.retrain.window_min, excluded, c->cf.retrain.min_train_flows);
 		return -1;
 	}
 	struct weir_train_job job;
@@ -215,13 +237,15 @@ static int start_retrain(struct weir_ctl *c, const char *reason, char *err, size
 	size_t start = c->scount < c->scap ? 0 : c->shead;
 	for (size_t i = 0, k = 0; i < have; i++) {
 		const struct weir_record *r = &c->samples[(start + i) % c->scap];
-		if (r->ltime_ns >= from)
+		if (r->ltime_ns >= from && !spike_excluded(c, r))
 			job.recs[k++] = *r;
 	}
 	job.n = n;
 	job.holdout = c->cf.retrain.holdout;
 	job.max_holdout_rate = c->cf.retrain.max_holdout_anomaly_rate;
-	uint32_t v = (uint32_t)time(NULL);
+	/* A replay in lockstep numbers its models in sequence, so its records
+	 * carry the same model_version at any speed; live, the clock. */
+	uint32_t v = c->cf.replay_lockstep ? 0 : (uint32_t)time(NULL);
 	if (v <= c->model_version)
 		v = c->model_version + 1;
 	job.version = v;
@@ -237,8 +261,12 @@ static int start_retrain(struct weir_ctl *c, const char *reason, char *err, size
 	weir_policy_retrained(&c->policy, wm);
 	c->t.retrains++;
 	json_object *f = jobj();
+	char ts[40];
+	weir_iso_time(wm, ts, sizeof(ts));
 	jadd_s(f, "reason", reason);
+	jadd_s(f, "event_time", ts);
 	jadd_u(f, "flows", n);
+	jadd_u(f, "excluded_spike_flows", excluded);
 	jadd_u(f, "version", v);
 	jadd_s(f, "dir", job.dir);
 	event(c, "retrain_started", f, 1);
@@ -248,7 +276,10 @@ static int start_retrain(struct weir_ctl *c, const char *reason, char *err, size
 static void trainer_done(struct weir_ctl *c, struct weir_train_outcome *o)
 {
 	json_object *f = jobj();
+	char ts[40];
+	weir_iso_time(o->event_ns, ts, sizeof(ts));
 	jadd_s(f, "reason", o->reason);
+	jadd_s(f, "event_time", ts);
 	jadd_u(f, "version", o->version);
 	jadd_s(f, "dir", o->dir);
 	jadd_u(f, "train_flows", o->ntrain);
@@ -281,6 +312,13 @@ static void trainer_done(struct weir_ctl *c, struct weir_train_outcome *o)
 	}
 	if (c->model_version)
 		jadd_u(f, "previous_version", c->model_version);
+	if (c->cf.replay_lockstep && c->ls_swap_hold) {
+		/* weir waited at this hold point for the swap: the new model
+		 * scores every flow emitted from that capture time on */
+		weir_iso_time(c->ls_swap_hold, ts, sizeof(ts));
+		jadd_s(f, "replay_hold", ts);
+		jadd_u(f, "replay_hold_ns", c->ls_swap_hold);
+	}
 	set_model(c, o->bundle, o->dir);
 	c->t.swaps++;
 	event(c, "model_swap", f, 1);
@@ -310,6 +348,12 @@ static void publish(struct weir_ctl *c, const struct weir_interval *iv)
 	weir_spike_series_push(&c->series, &c->cf.spike, (double)iv->anomalies, &sr);
 	if (sr.spike) {
 		c->t.spikes++;
+		struct weir_ctl_spikemark *m = &c->spikemark[c->nspikemark < 64 ? c->nspikemark++ :
+							     (unsigned)(c->t.spikes % 64)];
+		m->start_ns = iv->start_ns;
+		m->end_ns = iv->end_ns;
+		m->nsrc = iv->ntop_src;
+		memcpy(m->src, iv->top_src, sizeof(m->src));
 		json_object *f = jobj();
 		char ts[40];
 		weir_iso_time(iv->start_ns, ts, sizeof(ts));
@@ -442,6 +486,8 @@ static void note_connect(struct weir_ctl *c, int restart, uint64_t old_gen)
 	const struct weir_shm_hdr *h = weir_shm_consumer_hdr(c->shm);
 	c->connected = 1;
 	c->ended = 0;
+	c->ls_free = 0;
+	c->ls_answered = 0;
 	c->generation = h->generation;
 	c->producer_pid = h->producer_pid;
 	c->workers = h->workers;
@@ -1069,10 +1115,84 @@ int weir_ctl_init(struct weir_ctl *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* Everything in the rings: anomalies first, then samples. At a hold point
+ * the rings' contents are fixed, so this order makes the record sequence,
+ * and with it every decision, the same at any replay speed. */
+static unsigned drain_all(struct weir_ctl *c)
+{
+	unsigned got = 0, n;
+	while ((n = weir_shm_pop_kind(c->shm, WEIR_SHM_ANOMALY, c->batch, WEIR_CTL_BATCH)) > 0) {
+		for (unsigned i = 0; i < n; i++)
+			on_anomaly(c, &c->batch[i]);
+		got += n;
+	}
+	while ((n = weir_shm_pop_kind(c->shm, WEIR_SHM_SAMPLE, c->batch, WEIR_CTL_BATCH)) > 0) {
+		for (unsigned i = 0; i < n; i++)
+			on_sample(c, &c->batch[i]);
+		got += n;
+	}
+	return got;
+}
+
+/* Replay lockstep: weir (WEIR_REPLAY_HOLD) waits before the first frame at
+ * or after its hold point. Only then are the rings read, whole; a retrain
+ * decided while reading them is trained, validated and swapped in before
+ * weir is let go to the next interval boundary, so the new model scores
+ * exactly the frames after the hold point. */
+static unsigned lockstep(struct weir_ctl *c, double now)
+{
+	if (c->ls_free)
+		return drain_all(c);
+	if (weir_trainer_busy(c->trainer) || now - c->ls_last_query < 0.0005)
+		return 0;
+	c->ls_last_query = now;
+	char reply[512], err[300];
+	int r = weir_dpcmd(c->cf.dataplane_socket, "{\"cmd\":\"hold\"}", reply, sizeof(reply),
+			   2000, err, sizeof(err));
+	if (r < 0) {
+		/* weir closes its socket after its workers flushed every
+		 * flow: what is in the rings now is all there will be (the
+		 * socket appears after the segment: not there yet at start) */
+		if ((c->ls_answered && access(c->cf.dataplane_socket, F_OK) < 0) ||
+		    (c->producer_pid > 0 && kill(c->producer_pid, 0) < 0 && errno == ESRCH)) {
+			c->ls_free = 1;
+			return drain_all(c);
+		}
+		return 0;
+	}
+	c->ls_answered = 1;
+	json_object *o = json_tokener_parse(reply), *v;
+	int held = o && json_object_object_get_ex(o, "held", &v) && json_object_get_boolean(v);
+	uint64_t next = o && json_object_object_get_ex(o, "next_ns", &v) ? (uint64_t)json_object_get_int64(v) : 0;
+	json_object_put(o);
+	if (!held)
+		return 0;
+	unsigned got = drain_all(c);
+	if (weir_trainer_busy(c->trainer)) {
+		c->ls_swap_hold = c->ls_until;
+		return got;   /* let go once the new model is in */
+	}
+	uint64_t len = (uint64_t)c->cf.ivl.length_s * NS;
+	char rq[128];
+	snprintf(rq, sizeof(rq), "{\"cmd\":\"hold\",\"until_ns\":%llu}",
+		 (unsigned long long)((next / len + 1) * len));
+	if (weir_dpcmd(c->cf.dataplane_socket, rq, reply, sizeof(reply), 2000, err, sizeof(err)) != 0) {
+		json_object *f = jobj();
+		jadd_s(f, "message", err);
+		event(c, "hold_failed", f, 1);
+	} else {
+		c->ls_holds++;
+		c->ls_until = (next / len + 1) * len;
+	}
+	return got;
+}
+
 void weir_ctl_step(struct weir_ctl *c)
 {
 	unsigned got = 0;
-	if (c->shm && c->connected) {
+	if (c->shm && c->connected && c->cf.replay_lockstep) {
+		got = lockstep(c, mono());
+	} else if (c->shm && c->connected) {
 		unsigned n = weir_shm_pop_kind(c->shm, WEIR_SHM_ANOMALY, c->batch, WEIR_CTL_BATCH);
 		for (unsigned i = 0; i < n; i++)
 			on_anomaly(c, &c->batch[i]);

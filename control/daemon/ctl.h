@@ -74,6 +74,21 @@ struct weir_ctl {
 	char *spike_json[WEIR_CTL_SPIKE_HISTORY];
 	unsigned nspikes, spike_head;
 	struct weir_ctl_totals t;
+	/* replay lockstep ([control] replay_lockstep): weir waits at hold
+	 * points; the rings are read only while it does */
+	double ls_last_query;
+	int ls_free;                      /* weir's replay is over: drain freely */
+	int ls_answered;                  /* weir answered a hold query since connect */
+	uint64_t ls_holds;
+	uint64_t ls_until;                /* the hold point weir was last given */
+	uint64_t ls_swap_hold;            /* the one it waited at for a retrain */
+	/* spikes, for the training-set rule: their intervals and top sources */
+	struct weir_ctl_spikemark {
+		uint64_t start_ns, end_ns;
+		unsigned nsrc;
+		struct weir_ivl_top src[WEIR_IVL_MAX_TOP];
+	} spikemark[64];
+	unsigned nspikemark;
 	struct weir_ctlsrv *srv;
 	struct weir_record batch[WEIR_CTL_BATCH];
 };

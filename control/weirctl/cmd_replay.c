@@ -2,6 +2,7 @@
  *
  *   weirctl replay CAPTURE... -o DIR [--model BUNDLE] [--workers N]
  *                  [--policy P] [--pace X] [--interval S] [--learn-window S]
+ *                  [--lateness S] [--set SECTION.KEY=VALUE]...
  *
  * Both run as child processes with a private shm instance and their sockets
  * under DIR (or a private /tmp directory when DIR's path is too long for a
@@ -11,6 +12,11 @@
  * it. DIR ends up with flows.csv (weir's flow log with scores),
  * anomalies.jsonl, summary.csv and events.jsonl (weir-control), the two
  * programs' logs, and a short summary is printed.
+ *
+ * Lockstep: weir starts held (WEIR_REPLAY_HOLD) and weir-control
+ * (replay_lockstep) lets it go one interval boundary of capture time at a
+ * time, reading the rings only while weir waits; a retrain is swapped in
+ * before weir goes on. So the files are the same at any --pace.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -30,7 +36,8 @@
 static const char replay_help[] =
 "usage: weirctl replay CAPTURE... -o DIR [--model BUNDLE] [--workers N]\n"
 "                      [--policy manual|on-spike|sustained] [--pace X]\n"
-"                      [--interval S] [--learn-window S]\n"
+"                      [--interval S] [--learn-window S] [--lateness S]\n"
+"                      [--set SECTION.KEY=VALUE]...\n"
 "\n"
 "Replays the captures (one timeline) through weir and weir-control and\n"
 "leaves flows.csv, anomalies.jsonl, summary.csv and events.jsonl in DIR.\n"
@@ -45,6 +52,16 @@ static const char replay_help[] =
 "      --learn-window S  without --model: learn only from flows that start in\n"
 "                     the first S seconds of the captures (a stretch known to\n"
 "                     be clean); default 0 = every flow\n"
+"      --lateness S   how late (event time) a flow may end and still count\n"
+"                     in its interval (default 330: every flow, but intervals,\n"
+"                     and so retraining decisions, come 330 s late); e.g. 10\n"
+"                     lets a replay retrain within a short capture\n"
+"      --set S.K=V    a weir-control setting for the scoring pass (up to 8),\n"
+"                     e.g. --set retrain.elevated_min_rate=0.1\n"
+"\n"
+"weir and weir-control run in lockstep: weir waits at every interval\n"
+"boundary of capture time until weir-control has read its records and\n"
+"swapped in any retrained model, so the files are the same at any --pace.\n"
 "\n"
 "weir and weir-control are looked up next to weirctl (the build tree or the\n"
 "install directory), else through $WEIR_BIN and $WEIR_CONTROL_BIN.\n"
@@ -63,7 +80,9 @@ struct replay {
 	char weir[PATH_MAX], control[PATH_MAX];
 	char instance[64];
 	char model[PATH_MAX];
-	const char *policy, *pace, *interval, *learn_window;
+	const char *policy, *pace, *interval, *learn_window, *lateness;
+	const char *sets[8];
+	int nsets;
 	unsigned workers;
 	char **caps;
 	int ncaps;
@@ -145,7 +164,7 @@ static json_object *jget(json_object *o, const char *a, const char *b)
 
 static int start_control(struct replay *r, const char *alerts, int learning)
 {
-	char sock[160], dpsock[160], args[16][PATH_MAX + 64];
+	char sock[160], dpsock[160], args[24][PATH_MAX + 64];
 	control_sock(r, sock, sizeof(sock));
 	snprintf(dpsock, sizeof(dpsock), "%s/weir.sock", r->rundir);
 	int n = 0;
@@ -159,7 +178,8 @@ static int start_control(struct replay *r, const char *alerts, int learning)
 	snprintf(args[n++], sizeof(args[0]), "intervals.length_s=%s", r->interval);
 	/* weir emits a flow when it times out (TCP: 300 s idle) or at the end
 	 * of the replay; a lateness above that puts every flow in its interval */
-	snprintf(args[n++], sizeof(args[0]), "intervals.lateness_s=330");
+	snprintf(args[n++], sizeof(args[0]), "intervals.lateness_s=%s", r->lateness);
+	snprintf(args[n++], sizeof(args[0]), "control.replay_lockstep=1");
 	if (learning) {
 		/* train once, on the whole learning pass */
 		snprintf(args[n++], sizeof(args[0]), "retrain.learn_flows=10000000");
@@ -168,8 +188,10 @@ static int start_control(struct replay *r, const char *alerts, int learning)
 		snprintf(args[n++], sizeof(args[0]), "retrain.learn_window_s=%s", r->learn_window);
 	} else {
 		snprintf(args[n++], sizeof(args[0]), "control.model=%s", r->model);
+		for (int i = 0; i < r->nsets; i++)
+			snprintf(args[n++], sizeof(args[0]), "%s", r->sets[i]);
 	}
-	char *argv[2 + 2 * 16 + 1];
+	char *argv[2 + 2 * 24 + 1];
 	int k = 0;
 	argv[k++] = r->control;
 	for (int i = 0; i < n; i++) {
@@ -253,7 +275,11 @@ static int run_weir(struct replay *r, const char *model, const char *flowlog)
 	argv[k] = NULL;
 	char log[PATH_MAX + 32];
 	snprintf(log, sizeof(log), "%s/weir.log", r->dir);
+	/* weir waits before its first frame for weir-control's first hold
+	 * point (lockstep, dataplane/dpdk/hold.h) */
+	setenv("WEIR_REPLAY_HOLD", "1", 1);
 	r->weir_pid = spawn(argv, log);
+	unsetenv("WEIR_REPLAY_HOLD");
 	free(list);
 	int st = 0, attached = 0, tries = 0;
 	char shm[128];
@@ -429,6 +455,7 @@ int weirctl_replay(int argc, char **argv)
 	r.policy = "sustained";
 	r.interval = "10";
 	r.learn_window = "0";
+	r.lateness = "330";
 	r.workers = 1;
 	const char *out = NULL, *model = NULL;
 	r.caps = calloc((size_t)argc, sizeof(char *));
@@ -442,7 +469,8 @@ int weirctl_replay(int argc, char **argv)
 		}
 		int takes = !strcmp(a, "-o") || !strcmp(a, "--output") || !strcmp(a, "--model") ||
 			    !strcmp(a, "--workers") || !strcmp(a, "--policy") || !strcmp(a, "--pace") ||
-			    !strcmp(a, "--interval") || !strcmp(a, "--learn-window");
+			    !strcmp(a, "--interval") || !strcmp(a, "--learn-window") ||
+			    !strcmp(a, "--lateness") || !strcmp(a, "--set");
 		if (takes && !v) {
 			fprintf(stderr, "weirctl replay: %s needs a value\n%s", a, replay_help);
 			free(r.caps);
@@ -484,6 +512,21 @@ int weirctl_replay(int argc, char **argv)
 				return WEIRCTL_USAGE;
 			}
 			r.interval = v;
+		} else if (!strcmp(a, "--set")) {
+			if (!strchr(v, '=') || !strchr(v, '.') || r.nsets == 8) {
+				fprintf(stderr, "weirctl replay: --set '%s': expected SECTION.KEY=VALUE (at most 8)\n", v);
+				free(r.caps);
+				return WEIRCTL_USAGE;
+			}
+			r.sets[r.nsets++] = v;
+		} else if (!strcmp(a, "--lateness")) {
+			unsigned long s = strtoul(v, &end, 10);
+			if (*end || !*v || s > 3600) {
+				fprintf(stderr, "weirctl replay: --lateness '%s': expected 0..3600 seconds\n", v);
+				free(r.caps);
+				return WEIRCTL_USAGE;
+			}
+			r.lateness = v;
 		} else if (!strcmp(a, "--learn-window")) {
 			unsigned long s = strtoul(v, &end, 10);
 			if (*end || s > 604800) {

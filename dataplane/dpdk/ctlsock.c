@@ -13,6 +13,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include "bundle.h"
+#include "hold.h"
 #include "weir.h"
 
 #define MAX_CLIENTS 8
@@ -115,7 +116,7 @@ static size_t handle(struct weir_app *app, const char *line)
 	}
 	if (!json_object_object_get_ex(req, "cmd", &cmd) || !json_object_is_type(cmd, json_type_string)) {
 		json_object_put(req);
-		return error_reply("missing \"cmd\"; commands: stats, set, load_model, stop");
+		return error_reply("missing \"cmd\"; commands: stats, set, load_model, hold, stop");
 	}
 	const char *name = json_object_get_string(cmd);
 	if (!strcmp(name, "stats")) {
@@ -174,11 +175,26 @@ static size_t handle(struct weir_app *app, const char *line)
 		n = (size_t)snprintf(reply, sizeof(reply),
 				     "{\"ok\":true,\"version\":%u,\"previous_version\":%u,\"threshold\":%.17g}\n",
 				     app->model->version, prev, weir_model_threshold(app));
+	} else if (!strcmp(name, "hold")) {
+		/* {"cmd":"hold"} reports; "until_ns" moves the hold point (0 = none) */
+		if (json_object_object_get_ex(req, "until_ns", &v)) {
+			if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0) {
+				json_object_put(req);
+				return error_reply("hold: until_ns: expected a capture time in ns (0 = no hold)");
+			}
+			weir_hold_set((uint64_t)json_object_get_int64(v));
+		}
+		struct weir_hold_state hs;
+		weir_hold_get(app, &hs);
+		n = (size_t)snprintf(reply, sizeof(reply),
+				     "{\"ok\":true,\"until_ns\":%llu,\"held\":%s,\"next_ns\":%llu,\"holds\":%llu}\n",
+				     (unsigned long long)hs.until_ns, hs.held ? "true" : "false",
+				     (unsigned long long)hs.next_ns, (unsigned long long)hs.holds);
 	} else if (!strcmp(name, "stop")) {
 		app->force_quit = 1;
 		n = (size_t)snprintf(reply, sizeof(reply), "{\"ok\":true,\"stopping\":true}\n");
 	} else {
-		snprintf(msg, sizeof(msg), "unknown cmd '%.64s'; commands: stats, set, load_model, stop", name);
+		snprintf(msg, sizeof(msg), "unknown cmd '%.64s'; commands: stats, set, load_model, hold, stop", name);
 		json_object_put(req);
 		return error_reply(msg);
 	}

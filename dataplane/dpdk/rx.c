@@ -12,6 +12,8 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_pause.h>
+#include <stdlib.h>
+#include "hold.h"
 #include "weir.h"
 
 #define CTL_EVERY_US 10000     /* command socket / quit check */
@@ -75,6 +77,52 @@ static void pace_wait(struct weir_app *app, struct weir_port *p, uint64_t ts_ns,
 		}
 		rte_pause();
 	}
+}
+
+/* Replay hold (hold.h). Set by the command socket, which the main lcore
+ * serves itself, so plain variables suffice. */
+static uint64_t hold_until, hold_next, hold_count, dispatched;
+static int holding;
+
+void weir_hold_init(void)
+{
+	const char *e = getenv("WEIR_REPLAY_HOLD");
+	if (e && !strcmp(e, "1"))
+		hold_until = 1;   /* before any frame */
+}
+
+void weir_hold_set(uint64_t until_ns)
+{
+	hold_until = until_ns;
+}
+
+void weir_hold_get(const struct weir_app *app, struct weir_hold_state *st)
+{
+	uint64_t done = 0;
+	for (unsigned w = 0; w < app->nworkers; w++)
+		done += __atomic_load_n(&app->worker[w].st.rx, __ATOMIC_ACQUIRE);
+	st->until_ns = hold_until;
+	/* a worker counts a burst after its records are in the rings */
+	st->held = holding && done == dispatched;
+	st->next_ns = holding ? hold_next : 0;
+	st->holds = hold_count;
+}
+
+/* Wait at the hold point, serving the socket; returns the cycles waited
+ * (a paced replay shifts its schedule by them). Not the hot path: only
+ * frames at or past the hold point get here, and the wait sleeps. */
+static uint64_t hold_wait(struct weir_app *app, uint64_t ts_ns)
+{
+	uint64_t t0 = rte_rdtsc();
+	holding = 1;
+	hold_next = ts_ns;
+	hold_count++;
+	while (!app->force_quit && hold_until && ts_ns >= hold_until) {
+		ctl_tick(app);
+		rte_delay_us_sleep(100);
+	}
+	holding = 0;
+	return rte_rdtsc() - t0;
 }
 
 static void dispatch(struct weir_app *app, struct weir_port *p, struct rte_mbuf **m,
@@ -143,6 +191,8 @@ void weir_rx_loop(struct weir_app *app)
 	unsigned cur = 0;            /* replay: the port being read */
 	uint64_t idle_since = 0;
 
+	if (c->replay)
+		weir_hold_init();
 	while (!app->rx_done) {
 		uint64_t now = rte_rdtsc();
 		int got = 0;
@@ -179,9 +229,12 @@ void weir_rx_loop(struct weir_app *app)
 			p->rx_sw += n;
 			for (uint16_t i = 0; i < n; i++) {
 				stamp(p, m[i], 0);
+				if (hold_until && weir_meta(m[i])->ts_ns >= hold_until)
+					start_tsc += hold_wait(app, weir_meta(m[i])->ts_ns);
 				if (c->pace > 0)
 					pace_wait(app, p, weir_meta(m[i])->ts_ns, start_tsc, &next_ctl);
 				dispatch(app, p, &m[i], 1, 1);
+				dispatched++;
 			}
 			continue;
 		}
