@@ -1,7 +1,13 @@
 #!/bin/sh
 # The Argus oracle: the acceptance test of the flow engine.
 #
-#   argus_oracle.sh WEIRCTL ARGUS_COMPARE CAPTURE_LIST ARGUS_CONF
+#   argus_oracle.sh WEIRCTL ARGUS_COMPARE CAPTURE_LIST ARGUS_CONF [WEIR_GEN SCENARIO]
+#
+# With WEIR_GEN and SCENARIO, a capture of our own traffic generator (the
+# scenario's first 24 s: normal traffic and a SYN scan) is compared too:
+# Argus must agree with us on what we generate as it does on real captures.
+# (Not the UDP scan that follows: Argus stretches a UDP probe's last time to
+# the ICMP port-unreachable that answers it; doc/features.md.)
 #
 # For every capture in CAPTURE_LIST (paths under $WEIR_SHARED/pcaps, one per
 # line, optionally followed by a comma list of features not asserted for it,
@@ -11,11 +17,12 @@
 # 77 (skip) when the Argus tools are not installed.
 set -eu
 
-if [ $# -ne 4 ]; then
-	echo "usage: $0 WEIRCTL ARGUS_COMPARE CAPTURE_LIST ARGUS_CONF" >&2
+if [ $# -ne 4 ] && [ $# -ne 6 ]; then
+	echo "usage: $0 WEIRCTL ARGUS_COMPARE CAPTURE_LIST ARGUS_CONF [WEIR_GEN SCENARIO]" >&2
 	exit 2
 fi
 weirctl=$1 compare=$2 list=$3 conf=$4
+gen=${5:-} scenario=${6:-}
 pcaps=${WEIR_SHARED:?WEIR_SHARED must name the shared data directory}/pcaps
 
 for tool in argus racluster ra; do
@@ -99,6 +106,11 @@ done <"$list"
 # type/code), written by argus_compare itself.
 "$compare" --write-scenarios "$work/scenarios.pcap"
 run_one "(crafted scenarios)" "$work/scenarios.pcap" -
+
+if [ -n "$gen" ]; then
+	"$gen" "$scenario" -o "$work/generated.pcap" --duration 24 -q
+	run_one "(weir-gen $(basename "$scenario"), 24 s)" "$work/generated.pcap" -
+fi
 
 echo "argus-oracle: $n captures ($list and the crafted scenarios)"
 "$compare" "$manifest"
