@@ -13,6 +13,10 @@
 . "$(dirname "$0")/dpdk_lib.sh"
 GEN="$WEIR_BUILD/scripts/trafficgen/weir-gen"
 SWAPS=100
+# Flow tables sized for the capture (11 782 flows), not the 1 M default:
+# on this shared VM first-touching hundreds of MB at start-up has taken
+# over a minute.
+MAXF=65536
 
 "$GEN" "$WEIR_SRC/scripts/scenarios/bench.ini" -o "$TMP/gen.pcap" -p 300000 --snaplen 96 -q ||
 	fail "weir-gen"
@@ -32,7 +36,7 @@ workers=$1
 # worker count: placement is by address hash, each worker sees its frames
 # in capture order, so its flow ids and ct_* windows are the same run to run.
 for v in A B; do
-	"$WEIR" -q --no-huge --pcap "$TMP/gen.pcap" --workers "$workers" --model "$TMP/$v" \
+	"$WEIR" -q --no-huge --pcap "$TMP/gen.pcap" --workers "$workers" --max-flows $MAXF --model "$TMP/$v" \
 		--flow-log "$TMP/ref$v.csv" --scores --extra 2>"$TMP/err" ||
 		fail "weir --model $v: $(cat "$TMP/err")"
 done
@@ -40,10 +44,11 @@ done
 # The swap run: paced (capture time / 2, about 16 s) so the swaps land
 # while frames flow. One client sends the 100 load_model commands, spread
 # over the first 70% of the frames.
-"$WEIR" --no-huge --pcap "$TMP/gen.pcap" --workers "$workers" --pace 2 --model "$TMP/A" --socket "$TMP/ctl.sock" \
+"$WEIR" --no-huge --pcap "$TMP/gen.pcap" --workers "$workers" --max-flows $MAXF --pace 2 --model "$TMP/A" --socket "$TMP/ctl.sock" \
 	--flow-log "$TMP/swap.csv" --scores --extra 2>"$TMP/weir.err" &
 pid=$!; track $pid
-wait_stats "$TMP/ctl.sock" "s['totals']['rx'] > 0" 60 || fail "swap run: weir did not start receiving"
+wait_stats "$TMP/ctl.sock" "s['totals']['rx'] > 0" 180 ||
+	fail "swap run: weir did not start receiving: $(tail -3 "$TMP/weir.err")"
 python3 - "$TMP/ctl.sock" "$TMP/A" "$TMP/B" $SWAPS "$nframes" <<'PY' || fail "swapping"
 import json, socket, sys, time
 path, a, b, swaps, total = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
@@ -182,6 +187,8 @@ mode = inline
 pairs = a:b
 block = on
 early_pkts = $1
+[flows]
+max_flows = 4096
 [model]
 path = $TMP/A
 threshold = $2
