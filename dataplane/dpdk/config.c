@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <strings.h>
 
 #include "weir.h"
@@ -272,6 +273,7 @@ static int conf_handler(void *user, const char *section, const char *key,
 			if (parse_uint(val, 1024, 1ul << 28, &u))
 				BAD("expected flows per worker from 1024 to 268435456");
 			ft->max_flows = (uint32_t)u;
+			c->max_flows_set = 1;
 		} else if (!strcmp(key, "tcp_timeout")) {
 			if (parse_secs(val, &ft->timeout_ns[WEIR_TO_TCP])) BAD("expected seconds, 0-604800");
 		} else if (!strcmp(key, "closed_timeout")) {
@@ -422,6 +424,24 @@ static const struct option opts[] = {
 	{ 0, 0, 0, 0 },
 };
 
+/* Replay without max_flows: size the table from the captures, as `weirctl
+ * extract` does (a flow needs a packet, a packet ~60 bytes of file), so a
+ * small replay does not pre-fault a table of a million flows per worker. */
+static uint32_t replay_max_flows(const struct weir_conf *c)
+{
+	unsigned long long bytes = 0;
+	for (unsigned i = 0; i < c->nports; i++) {
+		struct stat sb;
+		if (c->port[i].replay_file && stat(c->port[i].replay_file, &sb) == 0)
+			bytes += (unsigned long long)sb.st_size;
+	}
+	unsigned long long flows = bytes / 60 + 1;
+	uint32_t cap = 4096;
+	while (cap < flows && cap < (1u << 20))
+		cap <<= 1;
+	return cap;
+}
+
 static void add_pcap_ports(struct weir_conf *c, const char *list)
 {
 	char *dup = strdup(list), *save = NULL;
@@ -516,6 +536,7 @@ void weir_conf_load(struct weir_conf *c, int argv_c, char **argv)
 			if (parse_uint(optarg, 1024, 1ul << 28, &u))
 				weir_die("--max-flows '%s': expected flows per worker from 1024 to 268435456", optarg);
 			c->eng.ft.max_flows = (uint32_t)u;
+			c->max_flows_set = 1;
 			break;
 		case O_NOCONTENT: c->eng.content = 0; break;
 		case O_BENCH: c->bench_file = optarg; break;
@@ -575,6 +596,8 @@ void weir_conf_load(struct weir_conf *c, int argv_c, char **argv)
 	if (c->eng.early_pkts && !c->model_path[0])
 		weir_warn("[mode] early_pkts = %u: no [model] path yet, so no verdict until a load_model",
 			  c->eng.early_pkts);
+	if (c->replay && !c->max_flows_set)
+		c->eng.ft.max_flows = replay_max_flows(c);
 	if (!c->eng.ft.max_flows)
 		c->eng.ft.max_flows = 1u << 20;
 }

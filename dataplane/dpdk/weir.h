@@ -84,6 +84,7 @@ struct weir_conf {
 	/* command line only */
 	double pace;                    /* replay: 0 = as fast as possible */
 	int replay;                     /* built from --pcap */
+	int max_flows_set;              /* [flows] max_flows or --max-flows given */
 	const char *bench_file;         /* --bench CAPTURE */
 	unsigned bench_flows;           /* --bench-synthetic: flows (0 = off) */
 	unsigned bench_size;            /* --bench-synthetic: 64 or 0 = IMIX */
