@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <strings.h>
@@ -275,11 +276,14 @@ static int conf_handler(void *user, const char *section, const char *key,
 			ft->max_flows = (uint32_t)u;
 			c->max_flows_set = 1;
 		} else if (!strcmp(key, "tcp_timeout")) {
-			if (parse_secs(val, &ft->timeout_ns[WEIR_TO_TCP])) BAD("expected seconds, 0-604800");
+			if (parse_secs(val, &ft->timeout_ns[WEIR_TO_TCP]) || !ft->timeout_ns[WEIR_TO_TCP])
+				BAD("expected seconds above 0, at most 604800");
 		} else if (!strcmp(key, "closed_timeout")) {
-			if (parse_secs(val, &ft->timeout_ns[WEIR_TO_TCP_CLOSED])) BAD("expected seconds, 0-604800");
+			if (parse_secs(val, &ft->timeout_ns[WEIR_TO_TCP_CLOSED]) || !ft->timeout_ns[WEIR_TO_TCP_CLOSED])
+				BAD("expected seconds above 0, at most 604800");
 		} else if (!strcmp(key, "udp_timeout")) {
-			if (parse_secs(val, &ft->timeout_ns[WEIR_TO_OTHER])) BAD("expected seconds, 0-604800");
+			if (parse_secs(val, &ft->timeout_ns[WEIR_TO_OTHER]) || !ft->timeout_ns[WEIR_TO_OTHER])
+				BAD("expected seconds above 0, at most 604800");
 		} else if (!strcmp(key, "active_timeout")) {
 			if (parse_secs(val, &ft->active_timeout_ns)) BAD("expected seconds, 0 = off");
 		} else if (!strcmp(key, "ct_window")) {
@@ -332,8 +336,8 @@ static int conf_handler(void *user, const char *section, const char *key,
 				c->threshold_set = 0;
 			} else {
 				c->threshold = strtod(val, &end);
-				if (end == val || *end)
-					BAD("expected auto (the bundle's) or a decision value");
+				if (end == val || *end || !isfinite(c->threshold))
+					BAD("expected auto (the bundle's) or a finite decision value");
 				c->threshold_set = 1;
 			}
 		} else {
