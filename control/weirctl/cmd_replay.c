@@ -85,7 +85,7 @@ struct replay {
 	int nsets;
 	unsigned workers;
 	char **caps;
-	int ncaps;
+	int ncaps, nowned;         /* caps[0..nowned) are strdup'd absolute paths */
 	pid_t weir_pid, control_pid;
 };
 
@@ -559,6 +559,7 @@ int weirctl_replay(int argc, char **argv)
 			goto done;
 		}
 		r.caps[i] = strdup(abs);
+		r.nowned = i + 1;
 	}
 	if (mkdir(out, 0755) < 0 && errno != EEXIST) {
 		fprintf(stderr, "weirctl replay: -o %s: %s\n", out, strerror(errno));
@@ -645,6 +646,8 @@ done:
 	snprintf(shm, sizeof(shm), "/dev/shm/weir-%s", r.instance);
 	if (r.instance[0])
 		unlink(shm);
+	for (int i = 0; i < r.nowned; i++)
+		free(r.caps[i]);
 	free(r.caps);
 	return rc;
 }
