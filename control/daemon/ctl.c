@@ -184,23 +184,6 @@ static unsigned why(struct weir_ctl *c, const struct weir_record *r, struct weir
 
 /* ---- retraining ---- */
 
-/* Training-set rule: a retrain must not learn an attack as normal. Flows
- * that ended (Ltime) in an interval that was a spike, and flows from a
- * spike's top sources (at any time in the window), are left out. */
-static int spike_excluded(const struct weir_ctl *c, const struct weir_record *r)
-{
-	for (unsigned i = 0; i < c->nspikemark; i++) {
-		const struct weir_ctl_spikemark *m = &c->spikemark[i];
-		if (r->ltime_ns >= m->start_ns && r->ltime_ns < m->end_ns)
-			return 1;
-		for (unsigned k = 0; k < m->nsrc; k++)
-			if (m->src[k].family == r->family &&
-			    !memcmp(m->src[k].ip, r->srcip, r->family == 6 ? 16 : 4))
-				return 1;
-	}
-	return 0;
-}
-
 static int start_retrain(struct weir_ctl *c, const char *reason, char *err, size_t errlen)
 {
 	if (weir_trainer_busy(c->trainer)) {
@@ -215,7 +198,7 @@ static int start_retrain(struct weir_ctl *c, const char *reason, char *err, size
 	size_t have = c->scount < c->scap ? c->scount : c->scap, n = 0, excluded = 0;
 	for (size_t i = 0; i < have; i++)
 		if (c->samples[i].ltime_ns >= from) {
-			if (spike_excluded(c, &c->samples[i]))
+			if (weir_spikemarks_exclude(&c->spikemarks, &c->samples[i]))
 				excluded++;
 			else
 				n++;
@@ -237,7 +220,7 @@ static int start_retrain(struct weir_ctl *c, const char *reason, char *err, size
 	size_t start = c->scount < c->scap ? 0 : c->shead;
 	for (size_t i = 0, k = 0; i < have; i++) {
 		const struct weir_record *r = &c->samples[(start + i) % c->scap];
-		if (r->ltime_ns >= from && !spike_excluded(c, r))
+		if (r->ltime_ns >= from && !weir_spikemarks_exclude(&c->spikemarks, r))
 			job.recs[k++] = *r;
 	}
 	job.n = n;
@@ -348,12 +331,7 @@ static void publish(struct weir_ctl *c, const struct weir_interval *iv)
 	weir_spike_series_push(&c->series, &c->cf.spike, (double)iv->anomalies, &sr);
 	if (sr.spike) {
 		c->t.spikes++;
-		struct weir_ctl_spikemark *m = &c->spikemark[c->nspikemark < 64 ? c->nspikemark++ :
-							     (unsigned)(c->t.spikes % 64)];
-		m->start_ns = iv->start_ns;
-		m->end_ns = iv->end_ns;
-		m->nsrc = iv->ntop_src;
-		memcpy(m->src, iv->top_src, sizeof(m->src));
+		weir_spikemarks_add(&c->spikemarks, iv);   /* training-set rule */
 		json_object *f = jobj();
 		char ts[40];
 		weir_iso_time(iv->start_ns, ts, sizeof(ts));

@@ -82,13 +82,7 @@ struct weir_ctl {
 	uint64_t ls_holds;
 	uint64_t ls_until;                /* the hold point weir was last given */
 	uint64_t ls_swap_hold;            /* the one it waited at for a retrain */
-	/* spikes, for the training-set rule: their intervals and top sources */
-	struct weir_ctl_spikemark {
-		uint64_t start_ns, end_ns;
-		unsigned nsrc;
-		struct weir_ivl_top src[WEIR_IVL_MAX_TOP];
-	} spikemark[64];
-	unsigned nspikemark;
+	struct weir_spikemarks spikemarks;   /* the training-set rule (retrain.h) */
 	struct weir_ctlsrv *srv;
 	struct weir_record batch[WEIR_CTL_BATCH];
 };

@@ -10,6 +10,34 @@
 #include "retrain.h"
 #include "train.h"
 
+/* ---- training-set rule ---- */
+
+void weir_spikemarks_add(struct weir_spikemarks *s, const struct weir_interval *iv)
+{
+	struct weir_spikemark *m = &s->m[s->next];
+	s->next = (s->next + 1) % WEIR_SPIKEMARKS;
+	if (s->n < WEIR_SPIKEMARKS)
+		s->n++;
+	m->start_ns = iv->start_ns;
+	m->end_ns = iv->end_ns;
+	m->nsrc = iv->ntop_src < WEIR_IVL_MAX_TOP ? iv->ntop_src : WEIR_IVL_MAX_TOP;
+	memcpy(m->src, iv->top_src, sizeof(m->src));
+}
+
+int weir_spikemarks_exclude(const struct weir_spikemarks *s, const struct weir_record *r)
+{
+	for (unsigned i = 0; i < s->n; i++) {
+		const struct weir_spikemark *m = &s->m[i];
+		if (r->ltime_ns >= m->start_ns && r->ltime_ns < m->end_ns)
+			return 1;
+		for (unsigned k = 0; k < m->nsrc; k++)
+			if (m->src[k].family == r->family &&
+			    !memcmp(m->src[k].ip, r->srcip, r->family == 6 ? 16 : 4))
+				return 1;
+	}
+	return 0;
+}
+
 /* ---- policy ---- */
 
 void weir_policy_init(struct weir_policy *p, const struct weir_retrain_cfg *c)

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "config.h"
+#include "intervals.h"
 #include "record.h"
 
 struct weir_bundle;
@@ -44,6 +45,30 @@ int weir_policy_interval(struct weir_policy *p, uint64_t end_ns, double rate,
 /* A retrain happened at event time t (any cause): restart the baseline. */
 void weir_policy_retrained(struct weir_policy *p, uint64_t t_ns);
 int weir_policy_elevated(const struct weir_policy *p, double rate);
+
+/* ---- training-set rule ----
+ * A retrain must not learn an attack as normal: a sampled flow is left out
+ * of the training set when its Ltime falls in an interval that was a spike,
+ * or its source is one of a spike's top sources. The last
+ * WEIR_SPIKEMARKS spikes are remembered. */
+
+#define WEIR_SPIKEMARKS 64
+
+struct weir_spikemark {
+	uint64_t start_ns, end_ns;
+	unsigned nsrc;
+	struct weir_ivl_top src[WEIR_IVL_MAX_TOP];
+};
+
+struct weir_spikemarks {
+	struct weir_spikemark m[WEIR_SPIKEMARKS];
+	unsigned n, next;          /* marks held; slot the next one goes to */
+};
+
+/* Remember a published interval that was a spike. */
+void weir_spikemarks_add(struct weir_spikemarks *s, const struct weir_interval *iv);
+/* 1 if the rule leaves this flow out of a training set. */
+int weir_spikemarks_exclude(const struct weir_spikemarks *s, const struct weir_record *r);
 
 /* ---- trainer thread ---- */
 
