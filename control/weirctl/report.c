@@ -356,6 +356,22 @@ static void event_arrows(const struct report *r, FILE *gp)
 	}
 }
 
+/* Histogram bin width: about 80 bins over the scores' range, whatever
+ * scale the model's decision values have. */
+static double score_bin(const struct report *r)
+{
+	double lo = INFINITY, hi = -INFINITY;
+	for (size_t i = 0; i < r->n; i++) {
+		if (!r->f[i].has_score)
+			continue;
+		if (r->f[i].score < lo)
+			lo = r->f[i].score;
+		if (r->f[i].score > hi)
+			hi = r->f[i].score;
+	}
+	return hi > lo ? (hi - lo) / 80 : 0.05;
+}
+
 static int run_gnuplot(const struct report *r, const char *tmp, double width)
 {
 	char cmd[4200];
@@ -375,11 +391,11 @@ static int run_gnuplot(const struct report *r, const char *tmp, double width)
 	if (r->has_scores) {
 		fprintf(gp, "set output 'scores.png'\nset title 'Decision values (lower = more anomalous)'\n"
 			"set xlabel 'decision value'\nset ylabel 'flows'\nset style fill transparent solid 0.5\n"
-			"binw = 0.05\nbin(x) = binw * floor(x / binw) + binw / 2\nset boxwidth binw\n"
+			"binw = %.9g\nbin(x) = binw * floor(x / binw) + binw / 2\nset boxwidth binw\n"
 			"set logscale y\nset yrange [0.8:*]\n"
 			"plot 'scores.dat' using (bin($1)):($2 == 0 ? 1 : 1/0) smooth freq with boxes title '%s'%s\n"
 			"unset logscale y\nset autoscale y\nunset ylabel\n",
-			r->has_labels ? "normal" : "all flows",
+			score_bin(r), r->has_labels ? "normal" : "all flows",
 			r->has_labels ? ", '' using (bin($1)):($2 == 1 ? 1 : 1/0) smooth freq with boxes title 'attack'" : "");
 	}
 	if (r->has_labels && isfinite(r->auc)) {
