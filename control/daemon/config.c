@@ -39,7 +39,9 @@ void weir_ctl_conf_default(struct weir_ctl_conf *c)
 	r->min_interval_min = 30;
 	r->sustained_intervals = 6;
 	r->elevated_factor = 3;
-	r->elevated_min_rate = 0.01;
+	/* Clear of a healthy model's own flag rate: bundles set their threshold
+	 * at the 4 % quantile of the training scores (doc/models.md). */
+	r->elevated_min_rate = 0.1;
 	r->holdout = 0.2;
 	r->max_holdout_anomaly_rate = 0.05;
 	r->min_train_flows = 500;

@@ -26,7 +26,7 @@ struct weir_retrain_cfg {
 	unsigned min_interval_min;    /* minimum time between retrains (30) */
 	unsigned sustained_intervals; /* K consecutive elevated intervals (6) */
 	double elevated_factor;       /* elevated: rate > factor x baseline rate (3) */
-	double elevated_min_rate;     /* ... and above this absolute rate (0.01) */
+	double elevated_min_rate;     /* ... and above this absolute rate (0.1) */
 	double holdout;               /* fraction of the window held back (0.2) */
 	double max_holdout_anomaly_rate; /* new model must flag at most this (0.05) */
 	unsigned min_train_flows;     /* refuse to train on fewer (500) */

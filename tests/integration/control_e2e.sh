@@ -17,7 +17,7 @@
 ATTACKER=203.0.113.31   # weir-gen's first attacker address (after the 20 external servers)
 "$WEIRGEN" "$WEIR_SRC/scripts/scenarios/shift.ini" -o "$TMP/cap.pcap" -S 128 -q
 # the policy's floor: the learned model flags ~3 % of normal intervals
-OPTS="--interval 2 --lateness 10 --set retrain.elevated_min_rate=0.1"
+OPTS="--interval 2 --lateness 10"
 
 t0=$(date +%s)
 "$WEIRCTL" replay "$TMP/cap.pcap" -o "$TMP/a" --learn-window 28 --policy sustained $OPTS \

@@ -33,11 +33,18 @@ static int feed(struct weir_policy *p, uint64_t *t, double r, int n, int spike)
 
 START_TEST(sustained_needs_k_elevated_intervals)
 {
-	struct weir_policy p = mk(WEIR_RETRAIN_SUSTAINED);   /* K 6, x3, min 0.01 */
+	struct weir_policy p = mk(WEIR_RETRAIN_SUSTAINED);   /* K 6, x3, min 0.1 */
 	uint64_t t = 1000 * MIN;
-	ck_assert_int_eq(feed(&p, &t, 0.01, 20, 0), 0);      /* baseline 0.01 */
-	ck_assert(weir_policy_elevated(&p, 0.031));
-	ck_assert(!weir_policy_elevated(&p, 0.029));
+	ck_assert_int_eq(feed(&p, &t, 0.04, 20, 0), 0);      /* baseline 0.04: a healthy model */
+	ck_assert(weir_policy_elevated(&p, 0.121));          /* 3 x baseline */
+	ck_assert(!weir_policy_elevated(&p, 0.119));
+	/* a near-zero baseline: the floor decides, clear of a model's own rate */
+	struct weir_policy q = mk(WEIR_RETRAIN_SUSTAINED);
+	uint64_t tq = 1000 * MIN;
+	ck_assert_int_eq(feed(&q, &tq, 0.01, 20, 0), 0);
+	ck_assert(!weir_policy_elevated(&q, 0.04));
+	ck_assert(!weir_policy_elevated(&q, 0.099));
+	ck_assert(weir_policy_elevated(&q, 0.101));
 	ck_assert_int_eq(feed(&p, &t, 0.5, 3, 1), 0);        /* a short burst: alert only */
 	ck_assert_int_eq(feed(&p, &t, 0.01, 2, 0), 0);
 	ck_assert_int_eq(feed(&p, &t, 0.2, 5, 0), 0);        /* 5 in a row: not yet */
