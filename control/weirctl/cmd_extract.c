@@ -6,7 +6,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/stat.h>
 #include "cmd.h"
 #include "extract.h"
 #include "labels.h"
@@ -119,23 +118,6 @@ struct extract_args {
 	int fmt, extra, quiet, progress, max_flows_set;
 };
 
-/* Without --max-flows the table is sized from the input: a flow needs at
- * least one packet and a packet at least ~60 bytes of capture file, so
- * small captures do not pay for zeroing a table of a million entries. */
-static uint32_t auto_max_flows(char *const *paths, int n)
-{
-	unsigned long long bytes = 0;
-	for (int i = 0; i < n; i++) {
-		struct stat sb;
-		if (stat(paths[i], &sb) == 0)
-			bytes += (unsigned long long)sb.st_size;
-	}
-	unsigned long long flows = bytes / 60 + 1;
-	uint32_t cap = 4096;
-	while (cap < flows && cap < (1u << 20))
-		cap <<= 1;
-	return cap;
-}
 
 static int parse_args(int argc, char **argv, struct extract_args *a)
 {
@@ -172,7 +154,8 @@ static int parse_args(int argc, char **argv, struct extract_args *a)
 		}
 	}
 	if (!a->max_flows_set)
-		ft->max_flows = auto_max_flows(argv + optind, argc - optind);
+		ft->max_flows = weir_extract_auto_max_flows((const char *const *)argv + optind,
+							    argc - optind);
 	if (!a->output || optind >= argc) {
 		fprintf(stderr, "weirctl extract: %s\n", !a->output ?
 			"-o FILE is required" : "no capture given");

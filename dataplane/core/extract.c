@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include "capture.h"
 #include "content.h"
 #include "extract.h"
@@ -19,6 +20,21 @@ void weir_extract_opts_defaults(struct weir_extract_opts *o)
 	o->eng.ft.max_flows = 1u << 20;
 	/* A generous table whose pages come only as flows use them. */
 	o->eng.ft.prefault = 0;
+}
+
+uint32_t weir_extract_auto_max_flows(const char *const *paths, int npaths)
+{
+	unsigned long long bytes = 0;
+	for (int i = 0; i < npaths; i++) {
+		struct stat sb;
+		if (paths[i] && stat(paths[i], &sb) == 0)
+			bytes += (unsigned long long)sb.st_size;
+	}
+	unsigned long long flows = bytes / 60 + 1;
+	uint32_t cap = 4096;
+	while (cap < flows && cap < (1u << 20))
+		cap <<= 1;
+	return cap;
 }
 
 static double now_s(void)

@@ -24,6 +24,11 @@ struct weir_extract_opts {
 
 void weir_extract_opts_defaults(struct weir_extract_opts *o);
 
+/* A flow-table capacity for replaying these captures when none is given:
+ * a flow needs a packet and a packet ~60 bytes of file, so the files' size
+ * bounds the flows; a power of two from 4096 to 1048576. */
+uint32_t weir_extract_auto_max_flows(const char *const *paths, int npaths);
+
 /* Run every capture through one engine (in order, one continuous
  * timeline, as with a capture split into several files), then flush.
  * Returns 0 when at least one packet was read, -1 otherwise. A file that

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <strings.h>
 
+#include "extract.h"
 #include "weir.h"
 
 int weir_quiet;
@@ -429,21 +430,15 @@ static const struct option opts[] = {
 };
 
 /* Replay without max_flows: size the table from the captures, as `weirctl
- * extract` does (a flow needs a packet, a packet ~60 bytes of file), so a
- * small replay does not pre-fault a table of a million flows per worker. */
+ * extract` does, so a small replay does not pre-fault a table of a million
+ * flows per worker. */
 static uint32_t replay_max_flows(const struct weir_conf *c)
 {
-	unsigned long long bytes = 0;
-	for (unsigned i = 0; i < c->nports; i++) {
-		struct stat sb;
-		if (c->port[i].replay_file && stat(c->port[i].replay_file, &sb) == 0)
-			bytes += (unsigned long long)sb.st_size;
-	}
-	unsigned long long flows = bytes / 60 + 1;
-	uint32_t cap = 4096;
-	while (cap < flows && cap < (1u << 20))
-		cap <<= 1;
-	return cap;
+	const char *paths[WEIR_MAX_PORTS];
+	int n = 0;
+	for (unsigned i = 0; i < c->nports && n < WEIR_MAX_PORTS; i++)
+		paths[n++] = c->port[i].replay_file;
+	return weir_extract_auto_max_flows(paths, n);
 }
 
 static void add_pcap_ports(struct weir_conf *c, const char *list)
