@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <math.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <strings.h>
 
 #include "extract.h"
