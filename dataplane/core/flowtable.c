@@ -410,9 +410,10 @@ static void sort_by_flow_id(const struct weir_flowtable *ft, uint32_t *v, size_t
 	}
 }
 
-/* `fresh`: the memory is straight from mmap, hence zero: the index and
- * the in_use flags need no clearing, and not touching them lets pages come
- * only as flows use them (cfg.prefault = 0). */
+/* `fresh`: the memory is straight from mmap, hence zero, and the index
+ * needs no clearing. Entries are cleared only below the high-water mark:
+ * those above it were never used, so their pages are never touched and
+ * come only as flows use them (cfg.prefault = 0). */
 static void reset_entries(struct weir_flowtable *ft, int fresh)
 {
 	if (!fresh)
