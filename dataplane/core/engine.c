@@ -188,15 +188,16 @@ static int is_bare_syn(const struct weir_pkt *pkt)
 	       (pkt->tcp_flags & (WEIR_TH_SYN | WEIR_TH_ACK | WEIR_TH_RST)) == WEIR_TH_SYN;
 }
 
-static struct weir_flow *track(struct weir_engine *eng, struct weir_pkt *pkt)
+static struct weir_flow *track(struct weir_engine *eng, struct weir_pkt *pkt,
+			       const struct weir_ft_hkey *hk)
 {
-	int side, is_new;
-	struct weir_flow *flow = weir_ft_lookup(eng->ft, pkt, &side, &is_new);
+	int side = hk->side, is_new;
+	struct weir_flow *flow = weir_ft_lookup_hkey(eng->ft, hk, pkt->proto, pkt->ts_ns, &is_new);
 
 	if (!is_new && is_bare_syn(pkt) && weir_feat_tcp_closed(&flow->feat)) {
 		/* A new connection on a closed 5-tuple: finish the old one. */
 		weir_ft_close(eng->ft, flow, WEIR_END_REUSE);
-		flow = weir_ft_lookup(eng->ft, pkt, &side, &is_new);
+		flow = weir_ft_lookup_hkey(eng->ft, hk, pkt->proto, pkt->ts_ns, &is_new);
 	}
 	if (is_new)
 		start_flow(eng, flow, pkt, side);
@@ -249,14 +250,22 @@ void weir_engine_packet(struct weir_engine *eng, int linktype,
 	}
 	if ((pkt.frag & WEIR_FRAG_IS) && weir_ft_frag_resolve(eng->ft, &pkt) < 0)
 		return; /* orphan fragment: counted by the flow table */
-	track(eng, &pkt);
+	struct weir_ft_hkey hk;
+	weir_ft_hash(eng->ft, &pkt, &hk);
+	track(eng, &pkt, &hk);
 }
 
+/* Three passes so that memory latency overlaps across the burst: decode
+ * and hash every frame and prefetch its index buckets; then, those having
+ * arrived, prefetch each flow entry a tag points at; then update. Lookups
+ * in the last pass are made afresh (earlier frames may have created,
+ * closed or evicted flows), the prefetches only warm the cache. */
 void weir_engine_burst(struct weir_engine *eng, int linktype,
 		       const struct weir_frame_ref *frames, unsigned n,
 		       uint8_t *drop)
 {
 	struct weir_pkt pkts[WEIR_ENGINE_BURST];
+	struct weir_ft_hkey hk[WEIR_ENGINE_BURST];
 	uint8_t ok[WEIR_ENGINE_BURST];
 
 	if (n > WEIR_ENGINE_BURST)
@@ -273,14 +282,19 @@ void weir_engine_burst(struct weir_engine *eng, int linktype,
 		else if ((pkts[i].frag & WEIR_FRAG_IS) &&
 			 weir_ft_frag_resolve(eng->ft, &pkts[i]) < 0)
 			ok[i] = 0;
-		if (ok[i])
-			weir_ft_prefetch(eng->ft, &pkts[i]);
+		if (ok[i]) {
+			weir_ft_hash(eng->ft, &pkts[i], &hk[i]);
+			weir_ft_prefetch_index(eng->ft, &hk[i]);
+		}
 	}
+	for (unsigned i = 0; i < n; i++)
+		if (ok[i])
+			weir_ft_prefetch_flow(eng->ft, &hk[i]);
 	for (unsigned i = 0; i < n; i++) {
 		uint8_t blocked = 0;
 		clock_to(eng, frames[i].ts_ns);
 		if (ok[i])
-			blocked = track(eng, &pkts[i])->blocked;
+			blocked = track(eng, &pkts[i], &hk[i])->blocked;
 		if (drop)
 			drop[i] = blocked;
 	}

@@ -118,8 +118,26 @@ struct weir_flow *weir_ft_lookup(struct weir_flowtable *ft,
 				 const struct weir_pkt *pkt, int *side,
 				 int *is_new);
 
-/* Prefetch the bucket a packet will hash to (burst processing). */
-void weir_ft_prefetch(struct weir_flowtable *ft, const struct weir_pkt *pkt);
+/* Burst processing: a packet's canonical key and keyed hash, computed once
+ * and used to prefetch its index buckets, then (once those have arrived)
+ * its flow entry, then to look it up. weir_ft_lookup() is hash + lookup. */
+struct weir_ft_hkey {
+	struct weir_flow_key key;
+	uint64_t hash;
+	int side;                /* key side the packet was sent from */
+};
+
+void weir_ft_hash(const struct weir_flowtable *ft, const struct weir_pkt *pkt,
+		  struct weir_ft_hkey *hk);
+void weir_ft_prefetch_index(const struct weir_flowtable *ft,
+			    const struct weir_ft_hkey *hk);
+void weir_ft_prefetch_flow(const struct weir_flowtable *ft,
+			   const struct weir_ft_hkey *hk);
+/* weir_ft_lookup() with the key already hashed; `proto` and `ts_ns` are
+ * the packet's (a new entry's timeout class and times). */
+struct weir_flow *weir_ft_lookup_hkey(struct weir_flowtable *ft,
+				      const struct weir_ft_hkey *hk,
+				      unsigned proto, uint64_t ts_ns, int *is_new);
 
 /* Content state of a flow (cold area, parallel to the hot entries). */
 struct weir_content_state *weir_ft_content(struct weir_flowtable *ft,

@@ -964,8 +964,11 @@ static void bench_table(uint32_t nfl)
 			for (int b = 0; b < 32; b++)
 				pk[b] = bench_pkt(order[(k + (uint64_t)b) % nfl]);
 			for (int b = 0; b < 32; b++) {
-				if (pf && b + 8 < 32)
-					weir_ft_prefetch(ft, &pk[b + 8]);
+				if (pf && b + 8 < 32) {
+					struct weir_ft_hkey hk;
+					weir_ft_hash(ft, &pk[b + 8], &hk);
+					weir_ft_prefetch_index(ft, &hk);
+				}
 				int s, n;
 				struct weir_flow *f = weir_ft_lookup(ft, &pk[b], &s, &n);
 				sink += f->key.port[0] + (uint64_t)n;
