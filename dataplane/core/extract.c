@@ -3,11 +3,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <pthread.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include "capture.h"
 #include "content.h"
 #include "extract.h"
+#include "frameq.h"
 
 /* Progress is checked every this many packets, so the clock is read a few
  * hundred times a second at most, never per packet. */
@@ -64,18 +67,16 @@ static void progress_tick(struct progress *p, struct weir_engine *eng)
 	p->last_packets = st.packets;
 }
 
-/* Feed one file; returns packets read, or -1 if it could not be opened. */
-static long long feed_file(const char *path, struct weir_engine *eng,
-			   const struct weir_extract_opts *o, struct progress *pr,
-			   struct weir_extract_stats *st)
+/* Open a capture whose link type we decode; NULL (said and counted) if not. */
+static struct weir_capture *open_checked(const char *path, FILE *errs,
+					 struct weir_extract_stats *st)
 {
 	char err[512];
-	FILE *errs = o->errors ? o->errors : stderr;
 	struct weir_capture *cap = weir_capture_open(path, err, sizeof(err));
 	if (!cap) {
 		fprintf(errs, "extract: %s\n", err);
 		st->files_failed++;
-		return -1;
+		return NULL;
 	}
 	int lt = weir_capture_linktype(cap);
 	if (!weir_decode_linktype_supported(lt)) {
@@ -84,16 +85,14 @@ static long long feed_file(const char *path, struct weir_engine *eng,
 		st->bad_linktype++;
 		st->files_failed++;
 		weir_capture_close(cap);
-		return -1;
+		return NULL;
 	}
-	long long n = 0;
-	struct weir_frame fr;
-	int rc;
-	while ((rc = weir_capture_next(cap, &fr, err, sizeof(err))) == 1) {
-		weir_engine_packet(eng, lt, fr.data, fr.caplen, fr.wire_len, fr.ts_ns);
-		if ((++n % PROGRESS_EVERY) == 0 && pr->out)
-			progress_tick(pr, eng);
-	}
+	return cap;
+}
+
+static void file_done(struct weir_capture *cap, int rc, const char *err,
+		      long long n, FILE *errs, struct weir_extract_stats *st)
+{
 	if (rc < 0) {
 		fprintf(errs, "extract: %s (after %lld packets; flows so far are kept)\n",
 			err, n);
@@ -102,7 +101,110 @@ static long long feed_file(const char *path, struct weir_engine *eng,
 		st->files_ok++;
 	}
 	weir_capture_close(cap);
+}
+
+/* One thread: each frame analysed where libpcap put it. Returns packets
+ * read, or -1 if the file could not be opened. */
+static long long feed_file(const char *path, struct weir_engine *eng,
+			   const struct weir_extract_opts *o, struct progress *pr,
+			   struct weir_extract_stats *st)
+{
+	char err[512];
+	FILE *errs = o->errors ? o->errors : stderr;
+	struct weir_capture *cap = open_checked(path, errs, st);
+	if (!cap)
+		return -1;
+	int lt = weir_capture_linktype(cap);
+	long long n = 0;
+	struct weir_frame fr;
+	int rc;
+	while ((rc = weir_capture_next(cap, &fr, err, sizeof(err))) == 1) {
+		weir_engine_packet(eng, lt, fr.data, fr.caplen, fr.wire_len, fr.ts_ns);
+		if ((++n % PROGRESS_EVERY) == 0 && pr->out)
+			progress_tick(pr, eng);
+	}
+	file_done(cap, rc, err, n, errs, st);
 	return n;
+}
+
+struct reader {
+	struct weir_frameq *q;
+	char *const *paths;
+	int npaths;
+	FILE *errs;
+	struct weir_extract_stats fst;   /* file counts, merged after join */
+	long long total;
+};
+
+static void *reader_main(void *arg)
+{
+	struct reader *r = arg;
+	char err[512];
+
+	for (int i = 0; i < r->npaths; i++) {
+		struct weir_capture *cap = open_checked(r->paths[i], r->errs, &r->fst);
+		if (!cap)
+			continue;
+		int lt = weir_capture_linktype(cap);
+		long long n = 0;
+		struct weir_frame fr;
+		int rc;
+		while ((rc = weir_capture_next(cap, &fr, err, sizeof(err))) == 1) {
+			weir_frameq_push(r->q, lt, &fr);
+			n++;
+		}
+		file_done(cap, rc, err, n, r->errs, &r->fst);
+		r->total += n;
+	}
+	weir_frameq_close(r->q);
+	return NULL;
+}
+
+/* Frames go to the engine in bursts, the DPDK worker's unit of work, so
+ * that the flow table's memory latency overlaps across frames. */
+#define EXTRACT_BURST 32
+
+/* Two threads: libpcap reading and copying on one, analysis on the other.
+ * Returns packets read, or -1 if the reader could not be started. */
+static long long feed_threaded(char *const *paths, int npaths, struct weir_engine *eng,
+			       const struct weir_extract_opts *o, struct progress *pr,
+			       struct weir_extract_stats *st)
+{
+	struct reader r = { .paths = paths, .npaths = npaths,
+			    .errs = o->errors ? o->errors : stderr };
+	pthread_t th;
+
+	r.q = weir_frameq_create();
+	if (!r.q)
+		return -1;
+	if (pthread_create(&th, NULL, reader_main, &r) != 0) {
+		weir_frameq_free(r.q);
+		return -1;
+	}
+	struct weir_frame fr[EXTRACT_BURST];
+	struct weir_frame_ref ref[EXTRACT_BURST];
+	unsigned n;
+	int lt;
+	uint64_t seen = 0;
+	while ((n = weir_frameq_pop(r.q, fr, &lt, EXTRACT_BURST)) > 0) {
+		for (unsigned i = 0; i < n; i++) {
+			ref[i].data = fr[i].data;
+			ref[i].caplen = fr[i].caplen;
+			ref[i].wire_len = fr[i].wire_len;
+			ref[i].ts_ns = fr[i].ts_ns;
+		}
+		weir_engine_burst(eng, lt, ref, n, NULL);
+		if ((seen & ~(uint64_t)(PROGRESS_EVERY - 1)) !=
+		    ((seen + n) & ~(uint64_t)(PROGRESS_EVERY - 1)) && pr->out)
+			progress_tick(pr, eng);
+		seen += n;
+	}
+	pthread_join(th, NULL);
+	weir_frameq_free(r.q);
+	st->files_ok += r.fst.files_ok;
+	st->files_failed += r.fst.files_failed;
+	st->bad_linktype += r.fst.bad_linktype;
+	return r.total;
 }
 
 int weir_extract_run(const struct weir_extract_opts *o, char *const *paths,
@@ -131,11 +233,16 @@ int weir_extract_run(const struct weir_extract_opts *o, char *const *paths,
 		return -1;
 	}
 	struct progress pr = { o->progress, now_s(), now_s(), 0 };
-	long long total = 0;
-	for (int i = 0; i < npaths; i++) {
-		long long n = feed_file(paths[i], eng, o, &pr, st);
-		if (n > 0)
-			total += n;
+	long long total = -1;
+	if (o->threads != 1 && sysconf(_SC_NPROCESSORS_ONLN) > 1)
+		total = feed_threaded(paths, npaths, eng, o, &pr, st);
+	if (total < 0) {   /* one thread wanted, one CPU, or no thread to be had */
+		total = 0;
+		for (int i = 0; i < npaths; i++) {
+			long long n = feed_file(paths[i], eng, o, &pr, st);
+			if (n > 0)
+				total += n;
+		}
 	}
 	weir_engine_flush(eng);
 	weir_engine_get_stats(eng, &st->eng);

@@ -20,6 +20,9 @@ struct weir_extract_opts {
 	FILE *progress;
 	/* Each per-file problem, one line naming the file (NULL: stderr). */
 	FILE *errors;
+	/* 1: read and analyse on the calling thread. 0 (default): a second
+	 * thread reads the captures when the machine has two CPUs or more. */
+	int threads;
 };
 
 void weir_extract_opts_defaults(struct weir_extract_opts *o);
