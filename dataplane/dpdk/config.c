@@ -55,7 +55,8 @@ void weir_info(const char *fmt, ...)
 static const char usage[] =
 "usage: weir -c FILE [options]\n"
 "       weir --pcap A[,B...] [--workers N] [--flow-log FILE] [options]\n"
-"       weir --bench CAPTURE | --bench-synthetic FLOWS [--bench-size 64|imix]\n"
+"       weir --bench CAPTURE | --bench-synthetic FLOWS | --bench-mix FLOWS\n"
+"            [--bench-size 64|imix] [--bench-rounds R]\n"
 "\n"
 "  -c, --config FILE     settings (INI: [eal] [port NAME] [workers] [mode]\n"
 "                        [flows] [output] [control]); options below override it\n"
@@ -399,7 +400,7 @@ static void load_file(struct weir_conf *c, const char *path)
 enum {
 	O_PCAP = 256, O_PACE, O_FLOWLOG, O_FORMAT, O_EXTRA, O_SHM, O_SAMPLE,
 	O_SOCKET, O_NOHUGE, O_MAXFLOWS, O_NOCONTENT, O_BENCH, O_BENCHSYN,
-	O_BENCHSIZE, O_BENCHROUNDS, O_MODEL, O_SCORES, O_CHECK,
+	O_BENCHSIZE, O_BENCHROUNDS, O_BENCHMIX, O_MODEL, O_SCORES, O_CHECK,
 };
 
 static const struct option opts[] = {
@@ -420,6 +421,7 @@ static const struct option opts[] = {
 	{ "no-content", no_argument, 0, O_NOCONTENT },
 	{ "bench", required_argument, 0, O_BENCH },
 	{ "bench-synthetic", required_argument, 0, O_BENCHSYN },
+	{ "bench-mix", required_argument, 0, O_BENCHMIX },
 	{ "bench-size", required_argument, 0, O_BENCHSIZE },
 	{ "bench-rounds", required_argument, 0, O_BENCHROUNDS },
 	{ "model", required_argument, 0, O_MODEL },
@@ -539,9 +541,12 @@ void weir_conf_load(struct weir_conf *c, int argv_c, char **argv)
 		case O_NOCONTENT: c->eng.content = 0; break;
 		case O_BENCH: c->bench_file = optarg; break;
 		case O_BENCHSYN:
-			if (parse_uint(optarg, 1, 1ul << 26, &u))
-				weir_die("--bench-synthetic '%s': expected a number of flows from 1 to 67108864", optarg);
+		case O_BENCHMIX:
+			if (parse_uint(optarg, 1, 1ul << 24, &u))
+				weir_die("--bench-%s '%s': expected a number of flows from 1 to 16777216",
+					 ch == O_BENCHMIX ? "mix" : "synthetic", optarg);
 			c->bench_flows = (unsigned)u;
+			c->bench_mix = ch == O_BENCHMIX;
 			break;
 		case O_BENCHSIZE:
 			if (!strcmp(optarg, "imix")) c->bench_size = 0;

@@ -87,6 +87,7 @@ struct weir_conf {
 	int max_flows_set;              /* [flows] max_flows or --max-flows given */
 	const char *bench_file;         /* --bench CAPTURE */
 	unsigned bench_flows;           /* --bench-synthetic: flows (0 = off) */
+	int bench_mix;                  /* --bench-mix: bench_flows concurrent flows */
 	unsigned bench_size;            /* --bench-synthetic: 64 or 0 = IMIX */
 	unsigned bench_rounds;
 	int quiet;
