@@ -48,12 +48,26 @@ static int is_icmp(unsigned proto)
  * (address, port). ICMP "ports" are type/code and id, not endpoint-bound,
  * so only the addresses are sorted and the ports stay as the packet has
  * them (engine.c's fill_identity relies on that). */
+/* memcmp's order (big-endian words), without the call. */
+static int addr_cmp(const uint8_t *a, const uint8_t *b)
+{
+	for (int i = 0; i < 16; i += 8) {
+		uint64_t x = weir_load_le64(a + i), y = weir_load_le64(b + i);
+		if (x != y) {
+			x = __builtin_bswap64(x);
+			y = __builtin_bswap64(y);
+			return x < y ? -1 : 1;
+		}
+	}
+	return 0;
+}
+
 static void make_key(const struct weir_pkt *p, struct weir_flow_key *k, int *side)
 {
-	int c = memcmp(p->src, p->dst, sizeof(p->src));
+	int c = addr_cmp(p->src, p->dst);
 	int icmp = is_icmp(p->proto);
 
-	memset(k, 0, sizeof(*k));
+	memset(k->pad, 0, sizeof(k->pad));
 	if (c == 0 && !icmp)
 		c = (p->sport > p->dport) - (p->sport < p->dport);
 	if (c <= 0) {
@@ -114,7 +128,7 @@ static uint64_t key_hash(const struct weir_flowtable *ft, const struct weir_flow
 	v4[13] = k->family;
 	memcpy(v4 + 14, &k->vlan, 2);
 	/* proto is < 256 on every key (IP protocol numbers). */
-	return weir_siphash13(&ft->sipkey, v4, sizeof(v4));
+	return weir_siphash13_16(&ft->sipkey, weir_load_le64(v4), weir_load_le64(v4 + 8));
 }
 
 /* ---- index ------------------------------------------------------------ */
