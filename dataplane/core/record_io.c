@@ -116,6 +116,15 @@ static void put_time(struct obuf *o, uint64_t ns)
 static void put_addr(struct obuf *o, unsigned family, const uint8_t *a)
 {
 	char tmp[INET6_ADDRSTRLEN];
+	if (family != WEIR_AF_INET6) {
+		/* inet_ntop prints IPv4 through sprintf: two per record */
+		for (int i = 0; i < 4; i++) {
+			if (i)
+				put(o, ".", 1);
+			putu(o, a[i]);
+		}
+		return;
+	}
 	const char *s = inet_ntop(family == WEIR_AF_INET6 ? AF_INET6 : AF_INET,
 				  a, tmp, sizeof(tmp));
 	puts_(o, s ? s : "?");
