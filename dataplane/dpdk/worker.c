@@ -262,6 +262,36 @@ static void tx_drain(struct weir_worker *w)
 								 w->txq[p], w->txb[p]);
 }
 
+/* Frames [from, to) through the engine, in runs of one link type (always
+ * the whole range unless a dispatcher mixes captures of different types),
+ * then forwarded in inline mode. */
+static void analyse(struct weir_worker *w, struct rte_mbuf **m, const struct weir_frame_ref *ref,
+		    const int *lts, unsigned from, unsigned to, int inl)
+{
+	uint8_t drop[WEIR_BURST];
+
+	if (inl && w->block) {
+		/* Blocking: a record's verdict must stop the frames after it
+		 * and none before it, so each frame is forwarded or dropped
+		 * right after its own analysis. */
+		for (unsigned i = from; i < to; i++) {
+			weir_engine_burst(w->eng, lts[i], &ref[i], 1, &drop[i]);
+			forward(w, m[i], ref[i].data, ref[i].caplen, lts[i], w->early ? drop[i] : 0);
+		}
+		return;
+	}
+	for (unsigned i = from; i < to;) {
+		unsigned j = i + 1;
+		while (j < to && lts[j] == lts[i])
+			j++;
+		weir_engine_burst(w->eng, lts[i], &ref[i], j - i, w->early ? &drop[i] : NULL);
+		i = j;
+	}
+	if (inl)
+		for (unsigned i = from; i < to; i++)
+			forward(w, m[i], ref[i].data, ref[i].caplen, lts[i], w->early ? drop[i] : 0);
+}
+
 /* Returns the burst's last frame time. */
 static inline uint64_t process_burst(struct weir_worker *w, struct rte_mbuf **m, unsigned n,
 				     int from_ring, int linktype, int pmd_ts, uint64_t now_ns)
@@ -270,6 +300,8 @@ static inline uint64_t process_burst(struct weir_worker *w, struct rte_mbuf **m,
 	int inl = w->app->conf->mode == WEIR_MODE_INLINE;
 	struct weir_frame_ref ref[WEIR_BURST];
 	int lts[WEIR_BURST];
+	unsigned from = 0;
+	int scratch_busy = 0;
 
 	for (unsigned i = 0; i < n && i < PREFETCH_AHEAD; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(m[i], void *));
@@ -285,6 +317,13 @@ static inline uint64_t process_burst(struct weir_worker *w, struct rte_mbuf **m,
 			data = rte_pktmbuf_mtod(mb, const uint8_t *);
 			caplen = rte_pktmbuf_data_len(mb);
 		} else {
+			/* One scratch buffer: a second multi-segment frame
+			 * first sends the frames before it through. */
+			if (scratch_busy) {
+				analyse(w, m, ref, lts, from, i, inl);
+				from = i;
+			}
+			scratch_busy = 1;
 			caplen = rte_pktmbuf_pkt_len(mb) < SCRATCH_LEN ? rte_pktmbuf_pkt_len(mb) : SCRATCH_LEN;
 			data = rte_pktmbuf_read(mb, 0, caplen, w->scratch);
 			w->st.linearized++;
@@ -299,34 +338,13 @@ static inline uint64_t process_burst(struct weir_worker *w, struct rte_mbuf **m,
 			ts = t ? t : now_ns;
 			wire = rte_pktmbuf_pkt_len(mb);
 		}
-		if (w->early) {
-			/* Kept for weir_engine_burst below: only it says
-			 * which frames belong to an early-blocked flow. */
-			ref[i].data = data;
-			ref[i].caplen = caplen;
-			ref[i].wire_len = wire;
-			ref[i].ts_ns = ts;
-			lts[i] = lt;
-			continue;
-		}
-		weir_engine_packet(w->eng, lt, data, caplen, wire, ts);
-		if (inl)
-			forward(w, mb, data, caplen, lt, 0);
+		ref[i].data = data;
+		ref[i].caplen = caplen;
+		ref[i].wire_len = wire;
+		ref[i].ts_ns = ts;
+		lts[i] = lt;
 	}
-	if (w->early) {
-		/* Runs of frames of one link type (always the whole burst
-		 * unless a dispatcher mixes captures of different types). */
-		uint8_t drop[WEIR_BURST];
-		for (unsigned i = 0; i < n;) {
-			unsigned j = i + 1;
-			while (j < n && lts[j] == lts[i])
-				j++;
-			weir_engine_burst(w->eng, lts[i], &ref[i], j - i, &drop[i]);
-			i = j;
-		}
-		for (unsigned i = 0; i < n; i++)
-			forward(w, m[i], ref[i].data, ref[i].caplen, lts[i], drop[i]);
-	}
+	analyse(w, m, ref, lts, from, n, inl);
 	if (!inl)
 		rte_pktmbuf_free_bulk(m, n);
 	return ts;
