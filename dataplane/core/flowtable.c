@@ -298,6 +298,7 @@ void weir_ft_hash(const struct weir_flowtable *ft, const struct weir_pkt *pkt,
 {
 	make_key(pkt, &hk->key, &hk->side);
 	hk->hash = key_hash(ft, &hk->key);
+	hk->hint = WEIR_FT_NIL;
 }
 
 struct weir_flow *weir_ft_lookup(struct weir_flowtable *ft,
@@ -320,7 +321,12 @@ struct weir_flow *weir_ft_lookup_hkey(struct weir_flowtable *ft,
 	uint32_t idx;
 	struct weir_flow *f;
 
-	idx = index_find(ft, k, h);
+	/* Flows created, closed or evicted since the prefetch may have
+	 * reused the hinted entry: only a live entry with this very key is
+	 * this packet's flow (a key has at most one). */
+	idx = hk->hint;
+	if (idx == WEIR_FT_NIL || !ft->flows[idx].in_use || !key_eq(&ft->flows[idx].key, k))
+		idx = index_find(ft, k, h);
 	if (idx != WEIR_FT_NIL) {
 		*is_new = 0;
 		return &ft->flows[idx];
@@ -393,7 +399,7 @@ void weir_ft_prefetch_index(const struct weir_flowtable *ft,
  * lookup), which is all a prefetch needs. Its feature lines and content
  * state are what the update writes. */
 void weir_ft_prefetch_flow(const struct weir_flowtable *ft,
-			   const struct weir_ft_hkey *hk)
+			   struct weir_ft_hkey *hk)
 {
 	uint32_t tag = tag_of(hk->hash);
 	uint32_t b = (uint32_t)hk->hash & ft->bmask;
@@ -407,6 +413,7 @@ void weir_ft_prefetch_flow(const struct weir_flowtable *ft,
 				for (size_t off = 0; off < sizeof(struct weir_flow); off += 64)
 					__builtin_prefetch(f + off, 1, 3);
 				__builtin_prefetch(&ft->content[e - 1], 1, 3);
+				hk->hint = e - 1;
 				return;
 			}
 		}

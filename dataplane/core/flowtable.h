@@ -125,6 +125,8 @@ struct weir_ft_hkey {
 	struct weir_flow_key key;
 	uint64_t hash;
 	int side;                /* key side the packet was sent from */
+	uint32_t hint;           /* entry the prefetch found by tag, checked
+				  * (in use, same key) before it is trusted */
 };
 
 void weir_ft_hash(const struct weir_flowtable *ft, const struct weir_pkt *pkt,
@@ -132,7 +134,7 @@ void weir_ft_hash(const struct weir_flowtable *ft, const struct weir_pkt *pkt,
 void weir_ft_prefetch_index(const struct weir_flowtable *ft,
 			    const struct weir_ft_hkey *hk);
 void weir_ft_prefetch_flow(const struct weir_flowtable *ft,
-			   const struct weir_ft_hkey *hk);
+			   struct weir_ft_hkey *hk);
 /* weir_ft_lookup() with the key already hashed; `proto` and `ts_ns` are
  * the packet's (a new entry's timeout class and times). */
 struct weir_flow *weir_ft_lookup_hkey(struct weir_flowtable *ft,
