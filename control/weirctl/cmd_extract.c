@@ -32,6 +32,8 @@ static const char extract_usage[] =
 "      --udp-timeout S     idle timeout of UDP/ICMP/other flows, seconds (default 60)\n"
 "      --active-timeout S  emit long flows every S seconds, 0 = never (default 1800)\n"
 "      --no-content        skip the Hyperscan service/HTTP/FTP analysis\n"
+"      --threads N         1: read and analyse on one thread; 2: read captures on\n"
+"                          a second one (default: 2 when there are two CPUs)\n"
 "      --progress          progress lines on stderr (default: when stderr is a terminal)\n"
 "  -q, --quiet             no summary\n"
 "\n"
@@ -92,7 +94,7 @@ static int parse_count(const char *opt, const char *s, unsigned long max, uint32
 	return 0;
 }
 
-enum { O_MAXFLOWS = 256, O_CTWIN, O_TCP, O_CLOSED, O_UDP, O_ACTIVE, O_NOCONTENT, O_PROGRESS };
+enum { O_MAXFLOWS = 256, O_CTWIN, O_TCP, O_CLOSED, O_UDP, O_ACTIVE, O_NOCONTENT, O_PROGRESS, O_THREADS };
 
 static const struct option extract_opts[] = {
 	{ "output", required_argument, 0, 'o' },
@@ -109,6 +111,7 @@ static const struct option extract_opts[] = {
 	{ "active-timeout", required_argument, 0, O_ACTIVE },
 	{ "no-content", no_argument, 0, O_NOCONTENT },
 	{ "progress", no_argument, 0, O_PROGRESS },
+	{ "threads", required_argument, 0, O_THREADS },
 	{ 0, 0, 0, 0 },
 };
 
@@ -150,6 +153,13 @@ static int parse_args(int argc, char **argv, struct extract_args *a)
 		case O_ACTIVE: if (parse_seconds("--active-timeout", optarg, &ft->active_timeout_ns)) return WEIRCTL_USAGE; break;
 		case O_NOCONTENT: a->opts.eng.content = 0; break;
 		case O_PROGRESS: a->progress = 1; break;
+		case O_THREADS: {
+			uint32_t n;
+			if (parse_count("--threads", optarg, 2, &n))
+				return WEIRCTL_USAGE;
+			a->opts.threads = (int)n;
+			break;
+		}
 		default: fputs(extract_usage, stderr); return WEIRCTL_USAGE;
 		}
 	}
