@@ -63,26 +63,41 @@ static void puts_(struct obuf *o, const char *s)
 	put(o, s, strlen(s));
 }
 
+/* Two digits per division: a record has ~40 numbers. */
+static const char digits2[] =
+	"0001020304050607080910111213141516171819"
+	"2021222324252627282930313233343536373839"
+	"4041424344454647484950515253545556575859"
+	"6061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
 static void putu(struct obuf *o, uint64_t v)
 {
 	char tmp[24];
-	int i = sizeof(tmp);
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	put(o, tmp + i, sizeof(tmp) - (size_t)i);
+	char *end = tmp + sizeof(tmp), *p = end;
+	while (v >= 100) {
+		unsigned r = (unsigned)(v % 100);
+		v /= 100;
+		p -= 2;
+		memcpy(p, digits2 + 2 * r, 2);
+	}
+	if (v >= 10) {
+		p -= 2;
+		memcpy(p, digits2 + 2 * v, 2);
+	} else {
+		*--p = (char)('0' + v);
+	}
+	put(o, p, (size_t)(end - p));
 }
 
 /* ".dddddd": six digits, zero-padded */
 static void put_micros(struct obuf *o, uint32_t us)
 {
 	char tmp[7];
-	for (int i = 6; i >= 1; i--) {
-		tmp[i] = (char)('0' + us % 10);
-		us /= 10;
-	}
 	tmp[0] = '.';
+	memcpy(tmp + 1, digits2 + 2 * (us / 10000), 2);
+	memcpy(tmp + 3, digits2 + 2 * (us / 100 % 100), 2);
+	memcpy(tmp + 5, digits2 + 2 * (us % 100), 2);
 	put(o, tmp, 7);
 }
 
