@@ -4,6 +4,7 @@
  * files compare equal after sorting. Records of one worker keep their
  * order; workers are interleaved in the order the writer finds them. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,8 +13,20 @@
 #include "weir.h"
 
 #define DRAIN_BURST 64
+#define FLOWLOG_BUF (1u << 20)
 
 static pthread_t writer_tid;
+static size_t pending;   /* bytes in the stdio buffer; the writer's own */
+
+/* Whole lines only reach the file: stdio is flushed before a line would
+ * overflow its buffer, so a reader of the file (tail -f, logrotate's
+ * copytruncate) never sees half a record at the end. */
+static void flush_pending(struct weir_app *app)
+{
+	if (pending && fflush(app->flow_out) != 0 && !app->flowlog_errno)
+		app->flowlog_errno = errno;
+	pending = 0;
+}
 
 static unsigned drain_once(struct weir_app *app, struct weir_record *buf, char *line, size_t linelen)
 {
@@ -26,6 +39,9 @@ static unsigned drain_once(struct weir_app *app, struct weir_record *buf, char *
 							app->conf->flow_cols, &buf[i]);
 			if (app->flowlog_errno)
 				continue;
+			if (pending + len > FLOWLOG_BUF)
+				flush_pending(app);
+			pending += len;
 			if (len == 0 || fwrite(line, 1, len, app->flow_out) != len)
 				app->flowlog_errno = len ? errno : EOVERFLOW;
 			else
@@ -57,8 +73,12 @@ static void *writer(void *arg)
 		unsigned n = drain_once(app, buf, line, sizeof(line));
 		if (finished && n == 0)
 			break;
-		if (n == 0)
+		if (n == 0) {
+			/* Idle: what is buffered goes out now, so the file is
+			 * at most one idle moment behind the traffic. */
+			flush_pending(app);
 			usleep(200);
+		}
 	}
 	return NULL;
 }
@@ -70,14 +90,24 @@ int weir_flowlog_start(struct weir_app *app)
 
 	if (!c->flow_log[0])
 		return 0;
-	app->flow_out = strcmp(c->flow_log, "-") ? fopen(c->flow_log, "w") : stdout;
+	/* O_APPEND: after logrotate's copytruncate the writes land at the new
+	 * end of the file, not at the old offset behind a hole of zeros. */
+	if (strcmp(c->flow_log, "-")) {
+		int fd = open(c->flow_log, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+		app->flow_out = fd >= 0 ? fdopen(fd, "a") : NULL;
+		if (fd >= 0 && !app->flow_out)
+			close(fd);
+	} else {
+		app->flow_out = stdout;
+	}
 	if (!app->flow_out)
 		weir_die("[output] flow_log = '%s': cannot create: %s; pick a writable path",
 			 c->flow_log, strerror(errno));
-	setvbuf(app->flow_out, NULL, _IOFBF, 1 << 20);
+	setvbuf(app->flow_out, NULL, _IOFBF, FLOWLOG_BUF);
 	size_t n = weir_record_header(hdr, sizeof(hdr), c->flow_format, c->flow_cols);
 	if (n && fwrite(hdr, 1, n, app->flow_out) != n)
 		app->flowlog_errno = errno;
+	pending = n;
 	app->flowlog_running = 1;
 	if (pthread_create(&writer_tid, NULL, writer, app) != 0)
 		weir_die("cannot start the flow-log writer thread");
