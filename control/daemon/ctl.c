@@ -505,12 +505,25 @@ static void note_connect(struct weir_ctl *c, int restart, uint64_t old_gen)
 	}
 }
 
+/* Each new reason the segment cannot be mapped is said once (event and
+ * stderr), so an operator waiting on a dataplane sees why: not started
+ * yet, a permission problem, a segment of another version. */
 static void try_connect(struct weir_ctl *c)
 {
 	char err[300];
 	c->shm = weir_shm_consumer_open(c->cf.instance, err, sizeof(err));
-	if (c->shm)
+	if (c->shm) {
+		c->shm_wait[0] = 0;
 		note_connect(c, 0, 0);
+		return;
+	}
+	if (strcmp(err, c->shm_wait) == 0)
+		return;
+	snprintf(c->shm_wait, sizeof(c->shm_wait), "%s", err);
+	json_object *f = jobj();
+	jadd_s(f, "instance", c->cf.instance);
+	jadd_s(f, "reason", err);
+	event(c, "waiting_for_dataplane", f, 1);
 }
 
 static void check_drops(struct weir_ctl *c)
@@ -691,6 +704,8 @@ static char *cmd_status(struct weir_ctl *c)
 	json_object *dp = jobj();
 	jadd_s(dp, "instance", c->cf.instance);
 	json_object_object_add(dp, "connected", json_object_new_boolean(c->connected));
+	if (!c->shm && c->shm_wait[0])
+		jadd_s(dp, "waiting", c->shm_wait);
 	json_object_object_add(dp, "ended", json_object_new_boolean(c->ended));
 	jadd_u(dp, "generation", c->generation);
 	jadd_u(dp, "producer_pid", (uint64_t)(c->producer_pid > 0 ? c->producer_pid : 0));

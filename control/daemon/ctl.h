@@ -41,6 +41,7 @@ struct weir_ctl {
 	struct weir_shm_consumer *shm;
 	int connected;             /* a live producer is mapped */
 	int ended;                 /* it went away and everything was consumed */
+	char shm_wait[320];        /* why the segment cannot be mapped yet ("" = it can) */
 	uint64_t generation;
 	int32_t producer_pid;
 	unsigned workers;
