@@ -152,6 +152,19 @@ static json_object *status(const struct replay *r)
 	return rep;
 }
 
+/* weir-control has exited (reaped here; said once): every wait on it ends. */
+static int control_gone(struct replay *r)
+{
+	int st;
+	if (r->control_pid && waitpid(r->control_pid, &st, WNOHANG) == r->control_pid) {
+		r->control_pid = 0;
+		fprintf(stderr, "weirctl replay: weir-control exited (%s %d); see %s/control.log\n",
+			WIFEXITED(st) ? "exit" : "signal",
+			WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), r->dir);
+	}
+	return r->control_pid == 0;
+}
+
 static json_object *jget(json_object *o, const char *a, const char *b)
 {
 	json_object *x = NULL, *y = NULL;
@@ -307,12 +320,27 @@ static int run_weir(struct replay *r, const char *model, const char *flowlog)
 		}
 		sleep_ms(1);
 	}
+	int control_died = 0;
 	if (r->weir_pid) {
-		while (waitpid(r->weir_pid, &st, 0) < 0 && errno == EINTR) {
-			if (interrupted)
+		/* weir holds at each lockstep point until weir-control moves it
+		 * on: if weir-control dies, nobody will, so stop weir. */
+		int sent = 0;
+		pid_t got;
+		while ((got = waitpid(r->weir_pid, &st, WNOHANG)) == 0 || (got < 0 && errno == EINTR)) {
+			if (!control_died && control_gone(r))
+				control_died = 1;
+			if ((interrupted || control_died) && !sent) {
 				kill(r->weir_pid, SIGINT);
+				sent = 1;
+			}
+			sleep_ms(10);
 		}
 		r->weir_pid = 0;
+	}
+	if (control_died) {
+		fprintf(stderr, "weirctl replay: weir was stopped: nothing moves its replay on "
+			"without weir-control\n");
+		return -1;
 	}
 	if (!attached && !interrupted) {
 		fprintf(stderr, "weirctl replay: weir-control never attached to weir's records "
@@ -337,6 +365,8 @@ static int wait_drained(struct replay *r, int timeout_s)
 		json_object_put(s);
 		if (ended)
 			return 0;
+		if (control_gone(r))
+			return -1;
 		sleep_ms(100);
 	}
 	fprintf(stderr, "weirctl replay: weir-control did not see the end of the replay\n");
@@ -364,6 +394,8 @@ static int learn(struct replay *r)
 			return stop_control(r);
 		}
 		json_object_put(s);
+		if (control_gone(r))
+			return -1;
 		if (!training && i > 50) {
 			fprintf(stderr, "weirctl replay: no model could be learned (too few flows, or "
 				"it failed validation); see %s/events.jsonl\n", alerts);

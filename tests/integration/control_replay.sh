@@ -46,4 +46,30 @@ set +e
 "$WEIRCTL" replay "$TMP/nonexistent.pcap" -o "$TMP/c" 2>"$TMP/err"; rc=$?
 set -e
 [ $rc -eq 1 ] && grep -q "nonexistent.pcap" "$TMP/err" || fail "missing capture: $rc $(cat "$TMP/err")"
+
+# weir-control dies mid-replay: weir, held at a lockstep point with nobody
+# to move it on, is stopped, and replay fails saying why (it used to wait
+# for ever).
+"$WEIRCTL" replay "$TMP/cap.pcap" -o "$TMP/d" --model "$model" --interval 2 --pace 1 \
+	> "$TMP/d.out" 2>&1 &
+rp=$!
+for i in $(seq 100); do
+	[ -s "$TMP/d/flows.csv" ] && break
+	sleep 0.1
+done
+cpid=$(pgrep -f "^[^ ]*weir-control .*$TMP/d" | head -1)
+[ -n "$cpid" ] || fail "no weir-control for the paced replay"
+kill -KILL "$cpid"
+for i in $(seq 100); do
+	kill -0 $rp 2>/dev/null || break
+	sleep 0.1
+done
+if kill -0 $rp 2>/dev/null; then kill -INT $rp; fail "replay still running 10 s after weir-control died"; fi
+set +e
+wait $rp; rc=$?
+set -e
+[ $rc -eq 1 ] || fail "replay with a dead weir-control exited $rc"
+grep -q "weir-control exited (signal 9)" "$TMP/d.out" || fail "no word of weir-control's death: $(cat "$TMP/d.out")"
+! pgrep -f "^[^ ]*/weir .*$TMP/d" >/dev/null || fail "weir left running"
+echo "ok a dead weir-control stops the replay"
 echo PASS
