@@ -17,6 +17,8 @@ cleanup() {
 	rc=$?
 	for j in $(jobs -p); do kill -9 "$j" 2>/dev/null || true; done
 	wait 2>/dev/null || true
+	# what the killed jobs started (weirctl replay's weir and weir-control)
+	pkill -9 -f "$TMP/" 2>/dev/null || true
 	rm -f "/dev/shm/weir-$NAME"
 	rm -rf "$TMP"
 	exit $rc

@@ -64,7 +64,11 @@ for i in $(seq 100); do
 	kill -0 $rp 2>/dev/null || break
 	sleep 0.1
 done
-if kill -0 $rp 2>/dev/null; then kill -INT $rp; fail "replay still running 10 s after weir-control died"; fi
+if kill -0 $rp 2>/dev/null; then
+	kill -INT $rp
+	pkill -INT -f "^[^ ]*/weir .*$TMP/d"   # held: nothing else would stop it
+	fail "replay still running 10 s after weir-control died"
+fi
 set +e
 wait $rp; rc=$?
 set -e
