@@ -168,13 +168,21 @@ static size_t handle(struct weir_app *app, const char *line)
 		}
 		const struct weir_bundle *old = app->model;
 		uint32_t prev = old ? old->version : 0;
-		if (weir_model_load(app, json_object_get_string(v), lerr, sizeof(lerr)) < 0) {
+		double dropped;
+		if (weir_model_load(app, json_object_get_string(v), &dropped, lerr, sizeof(lerr)) < 0) {
 			json_object_put(req);
 			return error_reply(lerr);
 		}
 		n = (size_t)snprintf(reply, sizeof(reply),
-				     "{\"ok\":true,\"version\":%u,\"previous_version\":%u,\"threshold\":%.17g}\n",
+				     "{\"ok\":true,\"version\":%u,\"previous_version\":%u,\"threshold\":%.17g",
 				     app->model->version, prev, weir_model_threshold(app));
+		if (!isnan(dropped)) {
+			weir_warn("model version %u brings its own threshold %g: the override %g ended",
+				  app->model->version, weir_model_threshold(app), dropped);
+			n += (size_t)snprintf(reply + n, sizeof(reply) - n,
+					      ",\"threshold_override_dropped\":%.17g", dropped);
+		}
+		n += (size_t)snprintf(reply + n, sizeof(reply) - n, "}\n");
 	} else if (!strcmp(name, "hold")) {
 		/* {"cmd":"hold"} reports; "until_ns" moves the hold point (0 = none) */
 		if (json_object_object_get_ex(req, "until_ns", &v)) {

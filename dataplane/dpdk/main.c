@@ -68,7 +68,7 @@ int main(int argc, char **argv)
 			weir_die("%s", err);
 	}
 	if (conf.bench_file || conf.bench_flows) {
-		if (conf.model_path[0] && weir_model_load(&app, conf.model_path, err, sizeof(err)) < 0)
+		if (conf.model_path[0] && weir_model_load(&app, conf.model_path, NULL, err, sizeof(err)) < 0)
 			weir_die("--model: %s", err);
 		int rc = weir_bench_run(&app);
 		weir_bundle_free(app.model);
@@ -95,7 +95,7 @@ int main(int argc, char **argv)
 	app.threshold = conf.threshold;
 	app.threshold_set = conf.threshold_set;
 	if (conf.model_path[0]) {
-		if (weir_model_load(&app, conf.model_path, err, sizeof(err)) < 0)
+		if (weir_model_load(&app, conf.model_path, NULL, err, sizeof(err)) < 0)
 			weir_die("[model] path: %s", err);
 		weir_info("scoring with model version %u from %s, threshold %g", app.model->version,
 			  conf.model_path, weir_model_threshold(&app));

@@ -5,6 +5,7 @@
  * can still be scoring with it. DPDK 22.11 has no RTE_ATOMIC(); the
  * pointer uses the GCC __atomic builtins it is defined over in later
  * releases. */
+#include <math.h>
 #include <string.h>
 #include <rte_rcu_qsbr.h>
 #include "bundle.h"
@@ -34,11 +35,22 @@ void weir_model_reclaim(struct weir_app *app, int wait)
 		;
 }
 
-int weir_model_load(struct weir_app *app, const char *dir, char *err, size_t errlen)
+int weir_model_load(struct weir_app *app, const char *dir, double *dropped,
+		    char *err, size_t errlen)
 {
 	struct weir_bundle *b = weir_bundle_load(dir, err, errlen);
 	if (!b)
 		return -1;
+	/* A threshold is a decision value on one model's scale; another model
+	 * brings its own. Dropped before the pointer swap, so every record
+	 * is judged by its model's own threshold or, before, the override. */
+	if (dropped) {
+		*dropped = NAN;
+		if (app->threshold_set) {
+			*dropped = app->threshold;
+			__atomic_store_n(&app->threshold_set, 0, __ATOMIC_RELEASE);
+		}
+	}
 	weir_model_reclaim(app, 0);
 	/* All slots taken (swaps faster than grace periods): wait for the
 	 * oldest rather than grow. */

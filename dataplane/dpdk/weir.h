@@ -320,7 +320,11 @@ void weir_stats_print(FILE *out, struct weir_app *app);
 size_t weir_stats_json(struct weir_app *app, char *buf, size_t len);
 
 /* model.c: load a bundle and publish it (main lcore only). */
-int weir_model_load(struct weir_app *app, const char *dir, char *err, size_t errlen);
+/* Load a bundle and swap it in. `dropped` (NULL at start-up, where the
+ * configured threshold is meant for this model): a run-time swap ends any
+ * threshold override, whose value it gets (NaN when there was none). */
+int weir_model_load(struct weir_app *app, const char *dir, double *dropped,
+		    char *err, size_t errlen);
 void weir_model_reclaim(struct weir_app *app, int wait);
 double weir_model_threshold(const struct weir_app *app);
 

@@ -74,6 +74,17 @@ r=$(ctl "$TMP/ctl.sock" "{\"cmd\":\"load_model\",\"path\":\"$TMP/m7\"}")
 echo "$r" | grep -q '"ok":true,"version":7,"previous_version":0' || fail "load v7: $r"
 r=$(ctl "$TMP/ctl.sock" "{\"cmd\":\"load_model\",\"path\":\"$TMP/m8\"}")
 echo "$r" | grep -q '"ok":true,"version":8,"previous_version":7' || fail "load v8: $r"
+# A threshold override is on one model's scale: the next swap ends it and
+# the new model's own threshold applies (the reply says what was dropped;
+# bundles keep thresholds as float, hence the tolerance).
+th8=$(python3 -c "import json,sys; print(repr(json.load(open(sys.argv[1]))['threshold']))" "$TMP/m8/bundle.json")
+r=$(ctl "$TMP/ctl.sock" '{"cmd":"set","threshold":5}')
+echo "$r" | grep -q '"ok":true,"threshold":5,' || fail "set threshold 5: $r"
+r=$(ctl "$TMP/ctl.sock" "{\"cmd\":\"load_model\",\"path\":\"$TMP/m8\"}")
+echo "$r" | grep -q '"ok":true,"version":8,"previous_version":8' || fail "reload v8: $r"
+echo "$r" | grep -q '"threshold_override_dropped":5}' || fail "override not reported dropped: $r"
+wait_stats "$TMP/ctl.sock" "abs(s['totals']['threshold'] - ($th8)) <= 1e-6 * max(1, abs($th8))" 5 ||
+	fail "after the swap the threshold is not v8's own ($th8)"
 r=$(ctl "$TMP/ctl.sock" '{"cmd":"load_model","path":"/nonexistent/bundle"}')
 echo "$r" | grep -q '"ok":false' && echo "$r" | grep -q '/nonexistent/bundle' || fail "bad bundle not refused by name: $r"
 r=$(ctl "$TMP/ctl.sock" '{"cmd":"set","threshold":1e9}')
