@@ -240,8 +240,13 @@ static int conf_handler(void *user, const char *section, const char *key,
 			else if (parse_uint(val, 1024, 1u << 24, &u))
 				BAD("expected auto or a number of mbufs from 1024 to 16777216");
 			else p->mempool = (uint32_t)u;
+		} else if (!strcmp(key, "mtu")) {
+			if (!strcmp(val, "auto")) p->mtu = 0;
+			else if (parse_uint(val, 68, 16128, &u))
+				BAD("expected auto or an MTU from 68 to 16128 bytes (jumbo frames: 9000)");
+			else p->mtu = (uint32_t)u;
 		} else {
-			BAD("unknown setting; [port NAME] has dev, type, rx_desc, tx_desc, mempool");
+			BAD("unknown setting; [port NAME] has dev, type, rx_desc, tx_desc, mempool, mtu");
 		}
 	} else if (!strcmp(section, "workers")) {
 		if (!strcmp(key, "count")) {
@@ -612,10 +617,10 @@ void weir_conf_print(FILE *out, const struct weir_conf *c)
 		c->lcores[0] ? c->lcores : "auto", c->main_lcore, huge[c->hugepages], c->eal_args);
 	for (unsigned i = 0; i < c->nports; i++) {
 		const struct weir_port_conf *p = &c->port[i];
-		fprintf(out, "[port %s] type = %s, dev = %s, rx_desc = %u, tx_desc = %u, mempool = %u%s%s\n",
+		fprintf(out, "[port %s] type = %s, dev = %s, rx_desc = %u, tx_desc = %u, mempool = %u, mtu = %u%s%s\n",
 			p->name, p->type == WEIR_PORT_PCAP_LIVE ? "pcap-live" : "dpdk",
 			p->replay_file ? p->replay_file : p->dev, p->rx_desc, p->tx_desc, p->mempool,
-			p->peer[0] ? ", peer = " : "", p->peer);
+			p->mtu, p->peer[0] ? ", peer = " : "", p->peer);
 	}
 	fprintf(out, "[workers] count = %u\n[mode] mode = %s, block = %s, early_pkts = %u\n", c->workers,
 		c->mode == WEIR_MODE_INLINE ? "inline" : "span", c->block ? "on" : "off", c->eng.early_pkts);

@@ -248,6 +248,16 @@ static uint32_t clamp_desc(uint32_t want, const struct rte_eth_desc_lim *lim)
 	return want;
 }
 
+/* mbuf data room: a whole frame of the port's MTU in one mbuf (Ethernet
+ * header, two VLAN tags, FCS), so jumbo frames need no chaining; never
+ * less than DPDK's default. */
+static uint16_t mbuf_size_for(uint32_t mtu)
+{
+	uint32_t frame = mtu + RTE_ETHER_HDR_LEN + 2 * RTE_VLAN_HLEN + RTE_ETHER_CRC_LEN;
+	uint32_t sz = RTE_PKTMBUF_HEADROOM + ((frame + 63) & ~63u);
+	return (uint16_t)(sz > RTE_MBUF_DEFAULT_BUF_SIZE ? sz : RTE_MBUF_DEFAULT_BUF_SIZE);
+}
+
 static int pcap_live_open(struct weir_app *app, struct weir_port *p,
 			  const struct weir_port_conf *pc)
 {
@@ -278,7 +288,7 @@ static int pcap_live_open(struct weir_app *app, struct weir_port *p,
 	unsigned n = pc->mempool ? pc->mempool : 8192 + app->conf->workers * 2048;
 	char pname[RTE_MEMPOOL_NAMESIZE];
 	snprintf(pname, sizeof(pname), "pool_%s", pc->name);
-	p->pool = rte_pktmbuf_pool_create(pname, n, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+	p->pool = rte_pktmbuf_pool_create(pname, n, 256, 0, mbuf_size_for(pc->mtu), rte_socket_id());
 	if (!p->pool)
 		weir_die("[port %s] mempool of %u mbufs: cannot allocate (%s); reserve more hugepages (scripts/hugepages) or lower [port %s] mempool",
 			 pc->name, n, rte_strerror(rte_errno), pc->name);
@@ -347,6 +357,19 @@ static void port_init(struct weir_app *app, unsigned idx)
 		    (conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_TIMESTAMP);
 	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
+	if (pc->mtu) {
+		/* The largest frame bounds the MTU too: ethdev's own rule for
+		 * the L2 overhead (the device's, else header + FCS). */
+		uint32_t over = info.max_mtu != UINT16_MAX && info.max_rx_pktlen > info.max_mtu ?
+				info.max_rx_pktlen - info.max_mtu : RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
+		uint32_t top = info.max_mtu;
+		if (info.max_rx_pktlen > over && info.max_rx_pktlen - over < top)
+			top = info.max_rx_pktlen - over;
+		if (pc->mtu < info.min_mtu || pc->mtu > top)
+			weir_die("[port %s] mtu = %u: %s allows %u to %u; set mtu within that (or auto)",
+				 pc->name, pc->mtu, info.driver_name, info.min_mtu, top);
+		conf.rxmode.mtu = pc->mtu;
+	}
 
 	rc = rte_eth_dev_configure(p->port_id, nrx, ntx, &conf);
 	if (rc != 0)
@@ -376,7 +399,8 @@ static void port_init(struct weir_app *app, unsigned idx)
 	}
 	char pname[RTE_MEMPOOL_NAMESIZE];
 	snprintf(pname, sizeof(pname), "pool_%s", pc->name);
-	p->pool = rte_pktmbuf_pool_create(pname, nmbuf, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+	uint16_t mbuf_size = mbuf_size_for(pc->mtu);
+	p->pool = rte_pktmbuf_pool_create(pname, nmbuf, 256, 0, mbuf_size,
 					  rte_eth_dev_socket_id(p->port_id));
 	if (!p->pool)
 		weir_die("[port %s] mempool of %u mbufs: cannot allocate (%s); reserve more hugepages (scripts/hugepages) or lower [port %s] mempool",
@@ -422,15 +446,19 @@ static void port_init(struct weir_app *app, unsigned idx)
 		hf_granted = granted.rss_hf;
 	p->nb_rxq = nrx;
 	p->nb_txq = ntx;
+	uint16_t mtu_granted = 0;
+	if (rte_eth_dev_get_mtu(p->port_id, &mtu_granted) != 0)
+		mtu_granted = 0;
 	weir_info("port %s (%s, driver %s): RX queues %u (requested %u%s), RSS 0x%llx (requested 0x%llx), "
 		  "RETA %u, rx desc %u (requested %u), tx desc %u (requested %u), rx offloads 0x%llx (requested 0x%llx), "
-		  "mempool %u mbufs, timestamps %s",
+		  "MTU %u (requested %s%.0u), mempool %u mbufs of %u bytes, timestamps %s",
 		  pc->name, pc->dev, info.driver_name, nrx, workers,
 		  p->hw_rss ? "" : ", software RSS on the main lcore",
 		  (unsigned long long)hf_granted, (unsigned long long)(nrx > 1 ? (uint64_t)RTE_ETH_RSS_IP : 0),
 		  info.reta_size, rxd, rxd_req, txd, txd_req,
 		  (unsigned long long)conf.rxmode.offloads, (unsigned long long)want_off,
-		  nmbuf, p->pmd_ts ? "from the driver" : "TSC per burst");
+		  mtu_granted, pc->mtu ? "" : "auto", pc->mtu,
+		  nmbuf, mbuf_size, p->pmd_ts ? "from the driver" : "TSC per burst");
 }
 
 int weir_ports_init(struct weir_app *app)

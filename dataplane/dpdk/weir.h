@@ -47,6 +47,7 @@ struct weir_port_conf {
 	char dev[512];          /* PCI address, vdev string, or interface (pcap-live) */
 	uint32_t rx_desc, tx_desc;   /* 0 = auto */
 	uint32_t mempool;            /* mbufs; 0 = auto */
+	uint32_t mtu;                /* 0 = auto (the device's default) */
 	char peer[WEIR_NAME_MAX];    /* inline: the port packets are forwarded to */
 	/* filled in by replay.c for --pcap ports */
 	const char *replay_file;

@@ -36,6 +36,8 @@ expect_error "not a capture" "unknown file format" --no-huge --pcap "$TMP/c.conf
 expect_error "bad value" "c.conf:4: \[workers\] count = '0'" -c "$(conf '[eal]\nhugepages = no\n[workers]\ncount = 0\n[port a]\ndev = net_null0\n')"
 expect_error "unknown setting" "unknown setting" -c "$(conf '[flows]\ncolour = red\n')"
 expect_error "missing dev" "dev is missing" -c "$(conf '[eal]\nhugepages = no\n[port wan]\nrx_desc = 512\n')"
+expect_error "mtu out of range" "mtu = '70000': expected auto or an MTU from 68" -c "$(conf '[eal]\nhugepages = no\n[port a]\ndev = net_null0\nmtu = 70000\n')"
+expect_error "mtu above the device's" "\[port a\] mtu = 9000: net_af_packet allows [0-9]* to 1500" -c "$(conf '[eal]\nhugepages = no\n[port a]\ndev = net_af_packet0,iface=lo\nmtu = 9000\n')"
 expect_error "bad descriptors" "rx_desc = '100'" -c "$(conf '[port wan]\ndev = net_null0\nrx_desc = 100\n')"
 expect_error "unknown vdev driver" "net_bogus" -c "$(conf '[eal]\nhugepages = no\n[port a]\ndev = net_bogus0\n')"
 expect_error "absent PCI device" "no such DPDK port" -c "$(conf '[eal]\nhugepages = no\n[port a]\ndev = 0000:99:00.0\n')"
