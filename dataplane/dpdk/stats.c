@@ -109,13 +109,14 @@ size_t weir_stats_json(struct weir_app *app, char *buf, size_t len)
 		   "\"flows_expired\":%llu,\"flows_evicted\":%llu,\"table_full\":%llu,\"flows_live\":%u,"
 		   "\"records\":%llu,\"ring_full_anomaly\":%llu,\"ring_full_sample\":%llu,"
 		   "\"flowlog_full\":%llu,\"tx_sent\":%llu,\"tx_dropped\":%llu,\"blocked\":%llu,"
-		   "\"early_verdicts\":%llu,\"early_blocked\":%llu,\"linearized\":%llu,\"decode_errors\":{",
+		   "\"early_verdicts\":%llu,\"early_blocked\":%llu,\"linearized\":%llu,\"frag_orphan\":%llu,\"decode_errors\":{",
 		   w ? "," : "", w, app->worker[w].lcore, U(s->rx), U(s->eng.processed),
 		   U(s->eng.ft.flows_created), U(s->eng.ft.flows_expired), U(s->eng.ft.flows_evicted),
 		   U(s->eng.ft.table_full), s->eng.ft.flows_live, U(s->eng.records),
 		   U(s->ring_full[WEIR_SHM_ANOMALY]), U(s->ring_full[WEIR_SHM_SAMPLE]),
 		   U(s->flowlog_full), U(s->tx_sent), U(s->tx_dropped), U(s->blocked),
-		   U(s->eng.early_verdicts), U(s->eng.flows_blocked), U(s->linearized));
+		   U(s->eng.early_verdicts), U(s->eng.flows_blocked), U(s->linearized),
+		   U(s->eng.ft.frag_orphan));
 		int first = 1;
 		for (int e = 1; e < WEIR_DEC_ERR_MAX; e++) {
 			jp(&j, "%s\"%s\":%llu", first ? "" : ",", weir_decode_err_name((enum weir_decode_err)e),
@@ -194,6 +195,7 @@ static int tel_workers(const char *cmd, const char *params, struct rte_tel_data 
 		rte_tel_data_add_dict_u64(wd, "tx_dropped", s->tx_dropped);
 		rte_tel_data_add_dict_u64(wd, "blocked", s->blocked);
 		rte_tel_data_add_dict_u64(wd, "linearized", s->linearized);
+		rte_tel_data_add_dict_u64(wd, "frag_orphan", s->eng.ft.frag_orphan);
 		rte_tel_data_add_dict_u64(wd, "early_verdicts", s->eng.early_verdicts);
 		rte_tel_data_add_dict_u64(wd, "early_blocked", s->eng.flows_blocked);
 		snprintf(name, sizeof(name), "worker%u", w);

@@ -43,6 +43,9 @@ CONF
 	n=$(capinfos -c -M "$CAP" | awk '/Number of packets/ {print $NF}')
 	wait_stats "$TMP/ctl.sock" "s['ports'][0]['rx_packets'] == $n and sum(w['tx_sent'] for w in s['workers']) == $n" 60 ||
 		{ cat "$TMP/weir.err" >&2; fail "$workers workers: not every frame was forwarded"; }
+	# every frame a worker took is accounted for: analysed, or dropped by reason
+	wait_stats "$TMP/ctl.sock" "all(w['rx'] == w['processed'] + sum(w['decode_errors'].values()) + w['frag_orphan'] for w in s['workers']) and sum(w['rx'] for w in s['workers']) == $n" 10 ||
+		fail "$workers workers: rx != processed + decode errors + orphan fragments"
 	# The same counters through DPDK telemetry.
 	t=$(telemetry $pid /weir/stats) || fail "telemetry socket of weir $pid"
 	echo "$t" | grep -q "\"rx\":$n," || fail "telemetry /weir/stats: $t"
