@@ -71,10 +71,26 @@ static const char digits2[] =
 	"6061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
 
+static unsigned ndigits(uint64_t v)
+{
+	unsigned n = 1;
+	while (v >= 10000) {
+		v /= 10000;
+		n += 4;
+	}
+	return n + (v >= 10) + (v >= 100) + (v >= 1000);
+}
+
+/* Written in place, last digit first: no temporary, no memcpy call. */
 static void putu(struct obuf *o, uint64_t v)
 {
-	char tmp[24];
-	char *end = tmp + sizeof(tmp), *p = end;
+	unsigned n = ndigits(v);
+	if (o->len + n >= o->cap) {
+		o->overflow = 1;
+		return;
+	}
+	char *p = o->p + o->len + n;
+	o->len += n;
 	while (v >= 100) {
 		unsigned r = (unsigned)(v % 100);
 		v /= 100;
@@ -87,18 +103,21 @@ static void putu(struct obuf *o, uint64_t v)
 	} else {
 		*--p = (char)('0' + v);
 	}
-	put(o, p, (size_t)(end - p));
 }
 
 /* ".dddddd": six digits, zero-padded */
 static void put_micros(struct obuf *o, uint32_t us)
 {
-	char tmp[7];
-	tmp[0] = '.';
-	memcpy(tmp + 1, digits2 + 2 * (us / 10000), 2);
-	memcpy(tmp + 3, digits2 + 2 * (us / 100 % 100), 2);
-	memcpy(tmp + 5, digits2 + 2 * (us % 100), 2);
-	put(o, tmp, 7);
+	if (o->len + 7 >= o->cap) {
+		o->overflow = 1;
+		return;
+	}
+	char *p = o->p + o->len;
+	p[0] = '.';
+	memcpy(p + 1, digits2 + 2 * (us / 10000), 2);
+	memcpy(p + 3, digits2 + 2 * (us / 100 % 100), 2);
+	memcpy(p + 5, digits2 + 2 * (us % 100), 2);
+	o->len += 7;
 }
 
 /* Fixed six decimals, like Argus's default precision. Values below 9e9
