@@ -90,27 +90,15 @@ static struct weir_capture *open_checked(const char *path, FILE *errs,
 	return cap;
 }
 
-static void file_done(struct weir_capture *cap, int rc, const char *err,
-		      long long n, FILE *errs, struct weir_extract_stats *st)
-{
-	if (rc < 0) {
-		fprintf(errs, "extract: %s (after %lld packets; flows so far are kept)\n",
-			err, n);
-		st->files_failed++;
-	} else {
-		st->files_ok++;
-	}
-	weir_capture_close(cap);
-}
+typedef void (*frame_fn)(void *ctx, int linktype, const struct weir_frame *fr);
 
-/* One thread: each frame analysed where libpcap put it. Returns packets
- * read, or -1 if the file could not be opened. */
-static long long feed_file(const char *path, struct weir_engine *eng,
-			   const struct weir_extract_opts *o, struct progress *pr,
-			   struct weir_extract_stats *st)
+/* Every frame of one capture to `fn`, in order; a capture that breaks off
+ * is said and counted, its frames so far kept. Returns frames read, or -1
+ * if the file could not be opened. */
+static long long read_capture(const char *path, FILE *errs, struct weir_extract_stats *st,
+			      frame_fn fn, void *ctx)
 {
 	char err[512];
-	FILE *errs = o->errors ? o->errors : stderr;
 	struct weir_capture *cap = open_checked(path, errs, st);
 	if (!cap)
 		return -1;
@@ -119,12 +107,38 @@ static long long feed_file(const char *path, struct weir_engine *eng,
 	struct weir_frame fr;
 	int rc;
 	while ((rc = weir_capture_next(cap, &fr, err, sizeof(err))) == 1) {
-		weir_engine_packet(eng, lt, fr.data, fr.caplen, fr.wire_len, fr.ts_ns);
-		if ((++n % PROGRESS_EVERY) == 0 && pr->out)
-			progress_tick(pr, eng);
+		fn(ctx, lt, &fr);
+		n++;
 	}
-	file_done(cap, rc, err, n, errs, st);
+	if (rc < 0) {
+		fprintf(errs, "extract: %s (after %lld packets; flows so far are kept)\n",
+			err, n);
+		st->files_failed++;
+	} else {
+		st->files_ok++;
+	}
+	weir_capture_close(cap);
 	return n;
+}
+
+/* One thread: each frame analysed where libpcap put it. */
+struct direct {
+	struct weir_engine *eng;
+	struct progress *pr;
+	uint64_t n;
+};
+
+static void analyse_frame(void *ctx, int lt, const struct weir_frame *fr)
+{
+	struct direct *d = ctx;
+	weir_engine_packet(d->eng, lt, fr->data, fr->caplen, fr->wire_len, fr->ts_ns);
+	if ((++d->n % PROGRESS_EVERY) == 0 && d->pr->out)
+		progress_tick(d->pr, d->eng);
+}
+
+static void queue_frame(void *ctx, int lt, const struct weir_frame *fr)
+{
+	weir_frameq_push(ctx, lt, fr);
 }
 
 struct reader {
@@ -139,22 +153,11 @@ struct reader {
 static void *reader_main(void *arg)
 {
 	struct reader *r = arg;
-	char err[512];
 
 	for (int i = 0; i < r->npaths; i++) {
-		struct weir_capture *cap = open_checked(r->paths[i], r->errs, &r->fst);
-		if (!cap)
-			continue;
-		int lt = weir_capture_linktype(cap);
-		long long n = 0;
-		struct weir_frame fr;
-		int rc;
-		while ((rc = weir_capture_next(cap, &fr, err, sizeof(err))) == 1) {
-			weir_frameq_push(r->q, lt, &fr);
-			n++;
-		}
-		file_done(cap, rc, err, n, r->errs, &r->fst);
-		r->total += n;
+		long long n = read_capture(r->paths[i], r->errs, &r->fst, queue_frame, r->q);
+		if (n > 0)
+			r->total += n;
 	}
 	weir_frameq_close(r->q);
 	return NULL;
@@ -181,18 +184,11 @@ static long long feed_threaded(char *const *paths, int npaths, struct weir_engin
 		weir_frameq_free(r.q);
 		return -1;
 	}
-	struct weir_frame fr[EXTRACT_BURST];
 	struct weir_frame_ref ref[EXTRACT_BURST];
 	unsigned n;
 	int lt;
 	uint64_t seen = 0;
-	while ((n = weir_frameq_pop(r.q, fr, &lt, EXTRACT_BURST)) > 0) {
-		for (unsigned i = 0; i < n; i++) {
-			ref[i].data = fr[i].data;
-			ref[i].caplen = fr[i].caplen;
-			ref[i].wire_len = fr[i].wire_len;
-			ref[i].ts_ns = fr[i].ts_ns;
-		}
+	while ((n = weir_frameq_pop(r.q, ref, &lt, EXTRACT_BURST)) > 0) {
 		weir_engine_burst(eng, lt, ref, n, NULL);
 		if ((seen & ~(uint64_t)(PROGRESS_EVERY - 1)) !=
 		    ((seen + n) & ~(uint64_t)(PROGRESS_EVERY - 1)) && pr->out)
@@ -237,9 +233,10 @@ int weir_extract_run(const struct weir_extract_opts *o, char *const *paths,
 	if (o->threads != 1 && sysconf(_SC_NPROCESSORS_ONLN) > 1)
 		total = feed_threaded(paths, npaths, eng, o, &pr, st);
 	if (total < 0) {   /* one thread wanted, one CPU, or no thread to be had */
+		struct direct d = { eng, &pr, 0 };
 		total = 0;
 		for (int i = 0; i < npaths; i++) {
-			long long n = feed_file(paths[i], eng, o, &pr, st);
+			long long n = read_capture(paths[i], errs, st, analyse_frame, &d);
 			if (n > 0)
 				total += n;
 		}

@@ -131,7 +131,7 @@ static struct fq_chunk *next_chunk(struct weir_frameq *q)
 	return c;
 }
 
-unsigned weir_frameq_pop(struct weir_frameq *q, struct weir_frame *out,
+unsigned weir_frameq_pop(struct weir_frameq *q, struct weir_frame_ref *out,
 			 int *linktype, unsigned max)
 {
 	struct fq_chunk *c = q->read;

@@ -6,6 +6,7 @@
 #define WEIR_FRAMEQ_H
 
 #include "capture.h"
+#include "engine.h"
 
 struct weir_frameq;
 
@@ -18,9 +19,9 @@ void weir_frameq_push(struct weir_frameq *q, int linktype, const struct weir_fra
 /* Producer: no more frames (what is queued is still delivered). */
 void weir_frameq_close(struct weir_frameq *q);
 
-/* Consumer: up to `max` next frames, all of one link type, in order; 0 at
- * the end. They stay valid until the next call. */
-unsigned weir_frameq_pop(struct weir_frameq *q, struct weir_frame *out,
+/* Consumer: up to `max` next frames, all of one link type, in order, as
+ * the engine takes them; 0 at the end. They stay valid until the next call. */
+unsigned weir_frameq_pop(struct weir_frameq *q, struct weir_frame_ref *out,
 			 int *linktype, unsigned max);
 
 #endif
