@@ -236,20 +236,19 @@ int weir_bench_run(struct weir_app *app)
 				if (mx) {
 					weir_bench_mix_frame(mx, k + i, rte_pktmbuf_mtod(m, uint8_t *),
 							     &caplen, &wire, &f.ts[i]);
-					m->data_len = (uint16_t)caplen;
-					m->pkt_len = caplen;
-					f.wire[i] = wire;
-					continue;
+				} else {
+					synth_frame(rte_pktmbuf_mtod(m, uint8_t *), &caplen, &wire, k + i,
+						    flows, c->bench_size);
+					/* A 10 Mpps timeline; each round starts 120 s
+					 * after the previous one, so its flows have
+					 * idled out and their records are emitted
+					 * inside the timed region. */
+					uint64_t kk = k + i, per = (uint64_t)flows * 2;
+					f.ts[i] = base + (kk / per) * 120000000000ull + (kk % per) * 100;
 				}
-				synth_frame(rte_pktmbuf_mtod(m, uint8_t *), &caplen, &wire, k + i, flows, c->bench_size);
 				m->data_len = (uint16_t)caplen;
 				m->pkt_len = caplen;
 				f.wire[i] = wire;
-				/* A 10 Mpps timeline; each round starts 120 s after
-				 * the previous one, so its flows have idled out and
-				 * their records are emitted inside the timed region. */
-				uint64_t kk = k + i, per = (uint64_t)flows * 2;
-				f.ts[i] = base + (kk / per) * 120000000000ull + (kk % per) * 100;
 			}
 			cycles += run_pass(eng, &f, 0);
 			packets += f.n;
