@@ -221,12 +221,8 @@ static int start_control(struct replay *r, const char *alerts, int learning)
 			json_object_put(s);
 			return 0;
 		}
-		int st;
-		if (waitpid(r->control_pid, &st, WNOHANG) == r->control_pid) {
-			r->control_pid = 0;
-			fprintf(stderr, "weirctl replay: weir-control exited at start; see %s\n", log);
+		if (control_gone(r))
 			return -1;
-		}
 		sleep_ms(50);
 	}
 	fprintf(stderr, "weirctl replay: weir-control did not come up; see %s\n", log);
