@@ -310,6 +310,11 @@ void weir_engine_flush(struct weir_engine *eng)
 	weir_ft_flush(eng->ft);
 }
 
+const char *weir_engine_hash_name(const struct weir_engine *eng)
+{
+	return weir_ft_hash_name(eng->ft);
+}
+
 void weir_engine_get_stats(const struct weir_engine *eng,
 			   struct weir_engine_stats *st)
 {

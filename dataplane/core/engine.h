@@ -95,4 +95,7 @@ void weir_engine_flush(struct weir_engine *eng);
 void weir_engine_get_stats(const struct weir_engine *eng,
 			   struct weir_engine_stats *st);
 
+/* The flow table's keyed hash, for the start-up log. */
+const char *weir_engine_hash_name(const struct weir_engine *eng);
+
 #endif

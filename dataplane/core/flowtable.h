@@ -58,6 +58,8 @@ struct weir_ft_config {
 	uint64_t timeout_ns[WEIR_TO_MAX];
 	uint64_t active_timeout_ns;  /* 0 = off */
 	uint64_t hash_seed;          /* random per run: defeats hash flooding */
+	uint8_t no_aes;              /* 1: SipHash even where AES-NI is there
+				      * (tests compare the two) */
 	uint32_t max_frags;          /* fragment-tracking entries */
 	uint64_t frag_timeout_ns;
 	uint8_t prefault;            /* 1: touch all memory at create, so no
@@ -173,6 +175,9 @@ void weir_ft_advance(struct weir_flowtable *ft, uint64_t now_ns);
 void weir_ft_flush(struct weir_flowtable *ft);
 
 void weir_ft_get_stats(const struct weir_flowtable *ft, struct weir_ft_stats *st);
+
+/* Which keyed hash the table uses (hash_aes.c, hash.h), for start-up logs. */
+const char *weir_ft_hash_name(const struct weir_flowtable *ft);
 
 /* Diagnostics (tests, benchmarks; O(capacity), never on the hot path):
  * smallest last_ns over live flows (UINT64_MAX when empty), and the bytes

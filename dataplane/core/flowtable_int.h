@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include "flowtable.h"
 #include "hash.h"
+#include "hash_aes.h"
 
 #define WEIR_FT_NIL UINT32_MAX
 
@@ -82,6 +83,8 @@ struct weir_flowtable {
 				  * untouched */
 	uint32_t nstash;
 	struct weir_sipkey sipkey;
+	int aes;                 /* IPv4 keys hashed by weir_aeshash16 */
+	struct weir_aeskey aeskey;
 	uint32_t *freestk;       /* free entry indices; pop gives the lowest first */
 
 	/* cold */

@@ -173,6 +173,8 @@ int weir_workers_create(struct weir_app *app)
 		if (!w->eng)
 			weir_die("worker %u: %s; lower [flows] max_flows (%u per worker)", i, err,
 				 c->eng.ft.max_flows);
+		if (i == 0)
+			weir_info("flow table hash: %s", weir_engine_hash_name(w->eng));
 		w->scratch = rte_malloc_socket("weir_scratch", SCRATCH_LEN, RTE_CACHE_LINE_SIZE,
 					       rte_lcore_to_socket_id(lcore));
 		if (!w->scratch)

@@ -9,6 +9,7 @@
 #include "flowtable.h"
 #include "flowtable_int.h"   /* white-box: shrink the index */
 #include "hash.h"
+#include "hash_aes.h"
 
 #define S 1000000000ull
 #define MS 1000000ull
@@ -164,6 +165,91 @@ START_TEST(siphash_reference_vectors)
 	for (int off = 0; off < 48; off++)
 		ck_assert_uint_eq(weir_siphash13_16(&a, weir_load_le64(msg + off), weir_load_le64(msg + off + 8)),
 				  weir_siphash13(&a, msg + off, 16));
+}
+END_TEST
+
+START_TEST(aeshash_spreads_and_depends_on_key)
+{
+	if (!weir_aeshash_available()) {
+		printf("aeshash: this CPU has no AES-NI; tables use SipHash\n");
+		return;
+	}
+	struct weir_aeskey a, b;
+	weir_aeskey_from_seed(&a, 1);
+	weir_aeskey_from_seed(&b, 2);
+	uint64_t m0 = 0x0200000a0100000aull, m1 = 0x0000040650001f90ull;
+	uint64_t h = weir_aeshash16(&a, m0, m1);
+	ck_assert_uint_eq(h, weir_aeshash16(&a, m0, m1));
+	ck_assert_uint_ne(h, weir_aeshash16(&b, m0, m1));
+	/* Avalanche: each one-bit change of the 128 input bits flips about
+	 * half of the 64 output bits. */
+	unsigned sum = 0, min = 64;
+	for (int bit = 0; bit < 128; bit++) {
+		uint64_t x0 = m0 ^ (bit < 64 ? 1ull << bit : 0);
+		uint64_t x1 = m1 ^ (bit >= 64 ? 1ull << (bit - 64) : 0);
+		unsigned f = (unsigned)__builtin_popcountll(h ^ weir_aeshash16(&a, x0, x1));
+		sum += f;
+		if (f < min)
+			min = f;
+	}
+	ck_assert_msg(sum >= 28 * 128 && sum <= 36 * 128 && min >= 12,
+		      "avalanche: mean %.1f, min %u flipped bits of 64", sum / 128.0, min);
+	/* Spread of the flooding-shaped input: 2^20 keys from one client to one
+	 * server, consecutive ports and then addresses, over 2^16 buckets
+	 * (Poisson, mean 16: a load of 45 has probability 1e-4 in all). */
+	static uint32_t load[1 << 16];
+	memset(load, 0, sizeof(load));
+	for (uint32_t i = 0; i < (1u << 20); i++)
+		load[weir_aeshash16(&a, m0 + ((uint64_t)(i >> 16) << 24), m1 + (i & 0xffff)) & 0xffff]++;
+	double chi = 0;
+	uint32_t max = 0;
+	for (int i = 0; i < (1 << 16); i++) {
+		chi += (load[i] - 16.0) * (load[i] - 16.0) / 16.0;
+		if (load[i] > max)
+			max = load[i];
+	}
+	ck_assert_msg(max < 45 && chi > 65535 - 2000 && chi < 65535 + 2000,
+		      "bucket spread: max %u, chi-square %.0f (df 65535)", max, chi);
+}
+END_TEST
+
+/* Which hash a table uses changes where flows sit, never which flows
+ * there are: the same packets make the same flows in both. */
+START_TEST(aes_and_siphash_tables_agree)
+{
+	struct log la, lb;
+	log_init(&la, 16);
+	log_init(&lb, 16);
+	struct weir_ft_config cfg;
+	char err[160] = "";
+	weir_ft_config_defaults(&cfg);
+	cfg.max_flows = 4096;
+	cfg.hash_seed = 7;
+	struct weir_flowtable *fa = weir_ft_create(&cfg, on_emit, &la, err, sizeof(err));
+	cfg.no_aes = 1;
+	struct weir_flowtable *fb = weir_ft_create(&cfg, on_emit, &lb, err, sizeof(err));
+	ck_assert_ptr_nonnull(fa);
+	ck_assert_ptr_nonnull(fb);
+	ck_assert_str_eq(weir_ft_hash_name(fb), "siphash-1-3");
+	printf("aes_and_siphash_tables_agree: %s against %s\n", weir_ft_hash_name(fa),
+	       weir_ft_hash_name(fb));
+	for (uint32_t i = 0; i < 20000; i++) {
+		uint32_t c = A_IP + (i * 2654435761u) % 3000;
+		struct weir_pkt p = pkt4(i % 3 ? 6 : 17, c, B_IP, (uint16_t)(1024 + i % 7),
+					 80, T0 + i * MS);
+		if (i % 2)
+			p = pkt4(p.proto, B_IP, c, 80, (uint16_t)(1024 + i % 7), T0 + i * MS);
+		int sa, sb, na, nb;
+		see(fa, &p, &sa, &na);
+		see(fb, &p, &sb, &nb);
+		ck_assert_int_eq(sa, sb);
+		ck_assert_int_eq(na, nb);
+	}
+	ck_assert_uint_eq(live(fa), live(fb));
+	weir_ft_free(fa);
+	weir_ft_free(fb);
+	log_free(&la);
+	log_free(&lb);
 }
 END_TEST
 
@@ -1053,6 +1139,8 @@ int main(void)
 	TCase *tc = tcase_create("core");
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, siphash_reference_vectors);
+	tcase_add_test(tc, aeshash_spreads_and_depends_on_key);
+	tcase_add_test(tc, aes_and_siphash_tables_agree);
 	tcase_add_test(tc, both_directions_one_flow_with_sides);
 	tcase_add_test(tc, vlan_and_family_separate_flows);
 	tcase_add_test(tc, icmp_ports_not_endpoint_bound);
