@@ -92,6 +92,28 @@ static void count_range(const struct weir_ctwin *w, const uint32_t me[F_MAX],
 	c->dst_src += dst_src;
 }
 
+/* The same counts for the one slot `i`: the oldest record, which leaves
+ * the window as this one enters. Scalar, because the vector loop's set-up
+ * cost 176 instructions for this single slot (callgrind). */
+static void count_one(const struct weir_ctwin *w, const uint32_t me[F_MAX],
+		      uint32_t i, struct ct_counts *c)
+{
+	uint32_t ss = 1, sd = 1;
+
+	for (int a = 0; a < 4; a++) {
+		ss &= w->f[F_S0 + a][i] == me[F_S0 + a];
+		sd &= w->f[F_D0 + a][i] == me[F_D0 + a];
+	}
+	uint32_t same_svc = w->f[F_SVC][i] == me[F_SVC];
+	c->src = ss;
+	c->dst = sd;
+	c->srv_src = ss & same_svc;
+	c->srv_dst = sd & same_svc;
+	c->src_dport = ss & (w->f[F_DPORT][i] == me[F_DPORT]);
+	c->dst_sport = sd & (w->f[F_SPORT][i] == me[F_SPORT]);
+	c->dst_src = ss & sd;
+}
+
 static uint16_t sat16(uint32_t v)
 {
 	return v > UINT16_MAX ? UINT16_MAX : (uint16_t)v;
@@ -107,7 +129,7 @@ void weir_ctwin_peek(const struct weir_ctwin *w, struct weir_record *r)
 	 * slot but, once the ring is full, the oldest (the one at `next`). */
 	count_range(w, me, 0, w->used, &c);
 	if (w->used == w->size)
-		count_range(w, me, w->next, w->next + 1, &oldest);
+		count_one(w, me, w->next, &oldest);
 	r->ct_srv_src = sat16(1 + c.srv_src - oldest.srv_src);
 	r->ct_srv_dst = sat16(1 + c.srv_dst - oldest.srv_dst);
 	r->ct_dst_ltm = sat16(1 + c.dst - oldest.dst);
