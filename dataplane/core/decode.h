@@ -154,6 +154,14 @@ enum weir_decode_err weir_decode(int linktype, const uint8_t *data,
 				 uint32_t caplen, uint32_t wire_len,
 				 uint64_t ts_ns, struct weir_pkt *pkt);
 
+/* weir_decode() without its fast path for plain Ethernet/IPv4/TCP-or-UDP
+ * frames: the general decoder alone. Same contract and, for every input, the
+ * same result and the same *pkt; it exists so that the tests can prove that
+ * (tests/unit/test_decode.c, fast_path_*). */
+enum weir_decode_err weir_decode_slow(int linktype, const uint8_t *data,
+				      uint32_t caplen, uint32_t wire_len,
+				      uint64_t ts_ns, struct weir_pkt *pkt);
+
 /* Is this libpcap link type one we decode? */
 int weir_decode_linktype_supported(int linktype);
 
