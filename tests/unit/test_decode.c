@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <ftw.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +27,50 @@ static void free_heap(void)
 	heap = NULL;
 }
 
+/* The first field in which two decodes differ, or NULL. Field by field:
+ * the fast path stores padding (as zero), the general path does not. */
+static const char *pkt_diff(const struct weir_pkt *a, const struct weir_pkt *b)
+{
+#define DIFF(f) do { if (a->f != b->f) return #f; } while (0)
+	DIFF(ts_ns); DIFF(wire_len); DIFF(cap_len);
+	DIFF(family); DIFF(ip_ver); DIFF(proto);
+	DIFF(vlan_id); DIFF(vlan_depth); DIFF(mpls_depth);
+	if (memcmp(a->src, b->src, 16) != 0)
+		return "src";
+	if (memcmp(a->dst, b->dst, 16) != 0)
+		return "dst";
+	DIFF(sport); DIFF(dport); DIFF(ttl); DIFF(tos);
+	DIFF(ip_len); DIFF(l2_len); DIFF(l3_hdr_len); DIFF(l4_hdr_len);
+	DIFF(frag); DIFF(ip_short); DIFF(reply); DIFF(frag_id); DIFF(frag_off);
+	DIFF(tcp_flags); DIFF(tcp_opts); DIFF(tcp_wscale); DIFF(tcp_win);
+	DIFF(tcp_mss); DIFF(tcp_seq); DIFF(tcp_ack);
+	DIFF(icmp_type); DIFF(icmp_code); DIFF(icmp_id); DIFF(icmp_seq);
+	DIFF(l4_payload_len); DIFF(payload_caplen); DIFF(payload);
+#undef DIFF
+	return NULL;
+}
+
+/* weir_decode() has a fast path for plain Ethernet/IPv4/TCP-or-UDP frames;
+ * weir_decode_slow() is the general decoder alone. For any input both must
+ * give the same reason and leave the same weir_pkt, error or not (the fast
+ * path touches nothing before it has decided to take the frame), starting
+ * from the same poison. One assertion per frame: Check's are not free. */
+static void ck_same_as_general(int lt, const uint8_t *d, uint32_t caplen,
+			       uint32_t wire, uint64_t ts, enum weir_decode_err got,
+			       const struct weir_pkt *p, uint8_t poison)
+{
+	struct weir_pkt q;
+	memset(&q, poison, sizeof(q));
+	enum weir_decode_err want = weir_decode_slow(lt, d, caplen, wire, ts, &q);
+	const char *diff = got != want ? "the reason" : pkt_diff(p, &q);
+	ck_assert_msg(diff == NULL, "fast path differs from the general path in %s "
+		      "(lt %d caplen %u wire %u: %s vs %s)", diff, lt, caplen, wire,
+		      weir_decode_err_name(got), weir_decode_err_name(want));
+}
+
 /* Decode from a heap buffer of exactly caplen bytes, with P poisoned first
- * so that a field the decoder forgets to set shows up as 0xa5.. garbage. */
+ * so that a field the decoder forgets to set shows up as 0xa5.. garbage;
+ * every decode is also checked against the general path alone. */
 static enum weir_decode_err dec_lw(int lt, const uint8_t *d, uint32_t caplen,
 				   uint32_t wire)
 {
@@ -36,7 +79,9 @@ static enum weir_decode_err dec_lw(int lt, const uint8_t *d, uint32_t caplen,
 	ck_assert_ptr_nonnull(heap);
 	memcpy(heap, d, caplen);
 	memset(&P, 0xa5, sizeof(P));
-	return weir_decode(lt, heap, caplen, wire, 777, &P);
+	enum weir_decode_err e = weir_decode(lt, heap, caplen, wire, 777, &P);
+	ck_same_as_general(lt, heap, caplen, wire, 777, e, &P, 0xa5);
+	return e;
 }
 
 static enum weir_decode_err dec(const struct weir_pb *b)
@@ -1756,6 +1801,428 @@ START_TEST(pktbuild_pcap_round_trip)
 }
 END_TEST
 
+/* ---- the fast path against the general path ----------------------------- */
+
+/* Which path decoded p. The fast path stores whole 8-byte words, padding
+ * included (as zero); the general path leaves padding alone. So after a
+ * non-zero poison, the padding byte after tos says which path it was. */
+static int took_fast_path(const struct weir_pkt *p)
+{
+	return ((const uint8_t *)p)[offsetof(struct weir_pkt, tos) + 1] == 0;
+}
+
+/* Frames the fast path is for (each must take it), to be broken below. */
+enum { FP_TCP, FP_TCP_TS, FP_UDP_PAD, FP_TCP_PAD, FP_TCP_SYN, FP_N };
+
+static void fast_path_frames(struct weir_pb *out)
+{
+	static const uint8_t nop_nop_ts[] = { 1, 1, 8, 10, 0, 0, 0, 7, 0, 0, 0, 9 };
+	struct weir_pb_ip4_opt df = { .df = 1, .ttl = 33, .tos = 0xb8, .id = 0x1234 };
+	struct weir_pb_tcp_opt to = { .seq = 0x01020304, .ack = 0xa0b0c0d0, .win = 0x8001 };
+	struct weir_pb_tcp_opt ts = { .seq = 7, .ack = 9, .opts = nop_nop_ts,
+				      .opts_len = sizeof(nop_nop_ts) };
+	struct weir_pb_tcp_opt syn = { .seq = 99, .opts = syn_opts, .opts_len = sizeof(syn_opts) };
+
+	weir_pb_init(&out[FP_TCP]);
+	weir_pb_eth(&out[FP_TCP]);
+	weir_pb_ipv4(&out[FP_TCP], "192.0.2.1", "198.51.100.2", &df);
+	weir_pb_tcp(&out[FP_TCP], 50123, 443, WEIR_TH_PSH | WEIR_TH_ACK, &to);
+	weir_pb_payload(&out[FP_TCP], NULL, 10);
+	weir_pb_finish(&out[FP_TCP]);
+
+	weir_pb_init(&out[FP_TCP_TS]);
+	weir_pb_eth(&out[FP_TCP_TS]);
+	weir_pb_ipv4(&out[FP_TCP_TS], "10.0.0.1", "10.0.0.2", NULL);
+	weir_pb_tcp(&out[FP_TCP_TS], 22, 40000, WEIR_TH_ACK, &ts);
+	weir_pb_payload(&out[FP_TCP_TS], NULL, 5);
+	weir_pb_finish(&out[FP_TCP_TS]);
+
+	/* 60 bytes with Ethernet padding after the datagram */
+	weir_pb_init(&out[FP_UDP_PAD]);
+	weir_pb_eth(&out[FP_UDP_PAD]);
+	weir_pb_ipv4(&out[FP_UDP_PAD], "10.9.8.7", "10.1.2.3", NULL);
+	weir_pb_udp(&out[FP_UDP_PAD], 5353, 53);
+	weir_pb_payload(&out[FP_UDP_PAD], NULL, 3);
+	weir_pb_trailer(&out[FP_UDP_PAD], 60 - 14 - 20 - 8 - 3);
+	weir_pb_finish(&out[FP_UDP_PAD]);
+
+	/* the benchmark's 64-byte frame: a bare ACK, padded */
+	weir_pb_init(&out[FP_TCP_PAD]);
+	weir_pb_eth(&out[FP_TCP_PAD]);
+	weir_pb_ipv4(&out[FP_TCP_PAD], "10.0.0.5", "192.168.0.1", NULL);
+	weir_pb_tcp(&out[FP_TCP_PAD], 1024, 80, WEIR_TH_ACK, NULL);
+	weir_pb_trailer(&out[FP_TCP_PAD], 6);
+	weir_pb_finish(&out[FP_TCP_PAD]);
+
+	/* a SYN with the option list the walk is for (syn_opts, 20 bytes) */
+	weir_pb_init(&out[FP_TCP_SYN]);
+	weir_pb_eth(&out[FP_TCP_SYN]);
+	weir_pb_ipv4(&out[FP_TCP_SYN], "10.0.0.7", "10.0.0.8", NULL);
+	weir_pb_tcp(&out[FP_TCP_SYN], 40001, 80, WEIR_TH_SYN, &syn);
+	weir_pb_finish(&out[FP_TCP_SYN]);
+}
+
+/* One way to break a fast-path frame: `len` (1 or 2) bytes at `off` bytes
+ * into the Ethernet (E), IPv4 (I) or L4 (L) header become `val`; `fast`
+ * says whether the full frame must still take the fast path (1), must not
+ * (0), or either (-1); `frames` is the set of frames it applies to. */
+struct fp_patch {
+	const char *what;
+	char layer;
+	uint8_t off, len;
+	uint16_t val;
+	int fast;
+	unsigned frames;
+};
+
+#define FP(i) (1u << (i))
+#define FP_ALL (FP(FP_N) - 1)
+#define FP_TCPS (FP(FP_TCP) | FP(FP_TCP_TS) | FP(FP_TCP_PAD) | FP(FP_TCP_SYN))
+
+static const struct fp_patch fp_patches[] = {
+	{ "unchanged", 'E', 0, 1, 0x00, 1, FP_ALL },
+	{ "IPv6 ethertype", 'E', 12, 2, 0x86dd, 0, FP_ALL },
+	{ "VLAN ethertype", 'E', 12, 2, 0x8100, 0, FP_ALL },
+	{ "802.3 length", 'E', 12, 2, 0x0040, 0, FP_ALL },
+	{ "ARP ethertype", 'E', 12, 2, 0x0806, 0, FP_ALL },
+	{ "IHL 6, no options there", 'I', 0, 1, 0x46, 0, FP_ALL },
+	{ "IHL 15", 'I', 0, 1, 0x4f, 0, FP_ALL },
+	{ "IHL 4", 'I', 0, 1, 0x44, 0, FP_ALL },
+	{ "IHL 0", 'I', 0, 1, 0x40, 0, FP_ALL },
+	{ "version 6", 'I', 0, 1, 0x65, 0, FP_ALL },
+	{ "version 5", 'I', 0, 1, 0x55, 0, FP_ALL },
+	{ "total length 0 (TSO)", 'I', 2, 2, 0, 0, FP_ALL },
+	{ "total length 1", 'I', 2, 2, 1, 0, FP_ALL },
+	{ "total length 19", 'I', 2, 2, 19, 0, FP_ALL },
+	{ "total length 20", 'I', 2, 2, 20, 0, FP_ALL },
+	{ "total length 27", 'I', 2, 2, 27, 0, FP_ALL },
+	{ "total length 28", 'I', 2, 2, 28, -1, FP_ALL },
+	{ "total length 39", 'I', 2, 2, 39, 0, FP(FP_TCP) },
+	{ "total length 40", 'I', 2, 2, 40, 1, FP(FP_TCP) },
+	{ "total length 41", 'I', 2, 2, 41, 1, FP(FP_TCP) },
+	{ "total length 51", 'I', 2, 2, 51, 0, FP(FP_TCP_TS) },
+	{ "total length 52", 'I', 2, 2, 52, 1, FP(FP_TCP_TS) },
+	{ "total length 46 (to the padding's end)", 'I', 2, 2, 46, 1, FP(FP_UDP_PAD) },
+	{ "total length 47 (past the wire)", 'I', 2, 2, 47, 0, FP(FP_UDP_PAD) },
+	{ "total length 1500", 'I', 2, 2, 1500, 0, FP_ALL },
+	{ "total length 65535", 'I', 2, 2, 65535, 0, FP_ALL },
+	{ "DF", 'I', 6, 2, 0x4000, 1, FP_ALL },
+	{ "reserved flag", 'I', 6, 2, 0x8000, 1, FP_ALL },
+	{ "MF", 'I', 6, 2, 0x2000, 0, FP_ALL },
+	{ "DF and MF", 'I', 6, 2, 0x6000, 0, FP_ALL },
+	{ "offset 8", 'I', 6, 2, 0x0001, 0, FP_ALL },
+	{ "offset 8, MF", 'I', 6, 2, 0x2001, 0, FP_ALL },
+	{ "last offset", 'I', 6, 2, 0x1fff, 0, FP_ALL },
+	{ "id 0", 'I', 4, 2, 0, 1, FP_ALL },
+	{ "id 65535", 'I', 4, 2, 0xffff, 1, FP_ALL },
+	{ "ttl 0", 'I', 8, 1, 0, 1, FP_ALL },
+	{ "tos 255", 'I', 1, 1, 0xff, 1, FP_ALL },
+	{ "ICMP", 'I', 9, 1, 1, 0, FP_ALL },
+	{ "ICMPv6", 'I', 9, 1, 58, 0, FP_ALL },
+	{ "protocol 0", 'I', 9, 1, 0, 0, FP_ALL },
+	{ "GRE", 'I', 9, 1, 47, 0, FP_ALL },
+	{ "protocol 255", 'I', 9, 1, 255, 0, FP_ALL },
+	{ "TCP header as UDP", 'I', 9, 1, 17, 1, FP(FP_TCP) },
+	{ "UDP header as TCP", 'I', 9, 1, 6, -1, FP(FP_UDP_PAD) },
+	{ "data offset 0", 'L', 12, 1, 0x00, 0, FP_TCPS },
+	{ "data offset 4", 'L', 12, 1, 0x40, 0, FP_TCPS },
+	{ "data offset 5", 'L', 12, 1, 0x50, 1, FP(FP_TCP) },
+	{ "data offset 6", 'L', 12, 1, 0x60, -1, FP_TCPS },
+	{ "data offset 7", 'L', 12, 1, 0x70, -1, FP_TCPS },
+	{ "data offset 8, no timestamp there", 'L', 12, 1, 0x80, 0, FP(FP_TCP) },
+	{ "data offset 8", 'L', 12, 1, 0x80, 1, FP(FP_TCP_TS) },
+	{ "data offset 9", 'L', 12, 1, 0x90, -1, FP_TCPS },
+	{ "data offset 15", 'L', 12, 1, 0xf0, 0, FP_TCPS },
+	{ "data offset 5, low nibble set", 'L', 12, 1, 0x5f, 1, FP(FP_TCP) },
+	{ "data offset 5 on options", 'L', 12, 1, 0x50, 1, FP(FP_TCP_SYN) },
+	{ "data offset 6 in options", 'L', 12, 1, 0x60, 1, FP(FP_TCP_SYN) },
+	{ "data offset 11, beyond the segment", 'L', 12, 1, 0xb0, 0, FP(FP_TCP_SYN) },
+	{ "timestamp length 11", 'L', 23, 1, 11, 1, FP(FP_TCP_TS) },
+	{ "timestamp length 2", 'L', 23, 1, 2, 1, FP(FP_TCP_TS) },
+	{ "EOL first", 'L', 20, 1, 0, 1, FP(FP_TCP_TS) | FP(FP_TCP_SYN) },
+	{ "MSS, not NOP NOP", 'L', 20, 2, 0x0204, 1, FP(FP_TCP_TS) },
+	{ "SACK-permitted before TS", 'L', 20, 2, 0x0402, 1, FP(FP_TCP_TS) },
+	{ "window scale kind", 'L', 22, 1, 3, 1, FP(FP_TCP_TS) },
+	{ "NOP NOP timestamp first", 'L', 20, 2, 0x0101, 1, FP(FP_TCP_SYN) },
+	{ "MSS length 5", 'L', 21, 1, 5, 1, FP(FP_TCP_SYN) },
+	{ "MSS length 40", 'L', 21, 1, 40, 1, FP(FP_TCP_SYN) },
+	{ "MSS length 0", 'L', 21, 1, 0, 1, FP(FP_TCP_SYN) },
+	{ "window scale 14", 'L', 39, 1, 14, 1, FP(FP_TCP_SYN) },
+	{ "window scale length 4", 'L', 38, 1, 4, 1, FP(FP_TCP_SYN) },
+	{ "SACK block", 'L', 24, 2, 0x050a, 1, FP(FP_TCP_SYN) },
+	{ "all flags", 'L', 13, 1, 0xff, 1, FP(FP_TCP) },
+	{ "UDP length 0", 'L', 4, 2, 0, 1, FP(FP_UDP_PAD) },
+	{ "UDP length 7", 'L', 4, 2, 7, 1, FP(FP_UDP_PAD) },
+	{ "UDP length 65535", 'L', 4, 2, 0xffff, 1, FP(FP_UDP_PAD) },
+	{ "port 0", 'L', 0, 2, 0, 1, FP_ALL },
+	{ "port 65535", 'L', 2, 2, 0xffff, 1, FP_ALL },
+};
+
+/* Each fast-path frame, each patch, every capture length from 0 and wire
+ * lengths below, at and beyond the capture: dec_lw compares every decode
+ * with the general path's. The full frames must take the path the table
+ * says, so the comparisons are known to cover both. */
+START_TEST(fast_path_equals_general_on_edge_cases)
+{
+	static struct weir_pb fr[FP_N];
+	unsigned n_fast = 0, n_slow = 0;
+
+	fast_path_frames(fr);
+	for (int i = 0; i < FP_N; i++) {
+		for (unsigned k = 0; k < sizeof(fp_patches) / sizeof(fp_patches[0]); k++) {
+			const struct fp_patch *pt = &fp_patches[k];
+			if (!(pt->frames & FP(i)))
+				continue;
+			uint8_t f[WEIR_PB_MAX];
+			uint32_t len = fr[i].len;
+			memcpy(f, fr[i].buf, len);
+			uint32_t at = pt->off + (pt->layer == 'I' ? 14 : pt->layer == 'L' ? 34 : 0);
+			if (pt->len == 2) {
+				f[at] = (uint8_t)(pt->val >> 8);
+				f[at + 1] = (uint8_t)pt->val;
+			} else {
+				f[at] = (uint8_t)pt->val;
+			}
+
+			enum weir_decode_err e = dec_lw(WEIR_LINK_ETHERNET, f, len, len);
+			int fast = took_fast_path(&P);
+			if (pt->fast >= 0)
+				ck_assert_msg(fast == pt->fast, "frame %d, %s: fast path %s",
+					      i, pt->what, fast ? "taken" : "not taken");
+			if (fast)
+				ck_assert_int_eq(e, WEIR_DEC_OK);
+			n_fast += fast;
+			n_slow += !fast;
+
+			for (uint32_t cap = 0; cap <= len; cap++) {
+				const uint32_t wires[] = { cap, len, len + 100, cap ? cap - 1 : 0, 0 };
+				for (unsigned w = 0; w < sizeof(wires) / sizeof(wires[0]); w++)
+					dec_lw(WEIR_LINK_ETHERNET, f, cap, wires[w]);
+			}
+			/* and on every other link type, where it must not apply */
+			dec_lw(WEIR_LINK_SLL, f, len, len);
+			dec_lw(WEIR_LINK_RAW, f + 14, len - 14, len - 14);
+			dec_lw(WEIR_LINK_IPV4, f + 14, len - 14, len - 14);
+		}
+	}
+	printf("fast path edge cases: %u full frames took it, %u did not\n", n_fast, n_slow);
+}
+END_TEST
+
+/* What the fast path stores, against hand-written values rather than the
+ * general path: a bug shared by both would pass the comparisons. */
+START_TEST(fast_path_fields)
+{
+	static struct weir_pb fr[FP_N];
+	fast_path_frames(fr);
+
+	EXPECT_ERR(dec(&fr[FP_TCP]), WEIR_DEC_OK);
+	ck_assert(took_fast_path(&P));
+	ck_sane(fr[FP_TCP].len);
+	ck_assert_uint_eq(P.ts_ns, 777);
+	ck_assert_uint_eq(P.wire_len, fr[FP_TCP].len);
+	ck_assert_uint_eq(P.cap_len, fr[FP_TCP].len);
+	ck_assert_uint_eq(P.family, WEIR_AF_INET);
+	ck_assert_uint_eq(P.ip_ver, 4);
+	ck_assert_uint_eq(P.proto, 6);
+	ck_assert_uint_eq(P.vlan_id, 0);
+	ck_assert_uint_eq(P.vlan_depth, 0);
+	ck_assert_uint_eq(P.mpls_depth, 0);
+	ck_ip4(P.src, "192.0.2.1");
+	ck_ip4(P.dst, "198.51.100.2");
+	ck_assert_uint_eq(P.sport, 50123);
+	ck_assert_uint_eq(P.dport, 443);
+	ck_assert_uint_eq(P.ttl, 33);
+	ck_assert_uint_eq(P.tos, 0xb8);
+	ck_assert_uint_eq(P.ip_len, 20 + 20 + 10);
+	ck_assert_uint_eq(P.l2_len, 14);
+	ck_assert_uint_eq(P.l3_hdr_len, 20);
+	ck_assert_uint_eq(P.l4_hdr_len, 20);
+	ck_assert_uint_eq(P.frag, 0);
+	ck_assert_uint_eq(P.ip_short, 0);
+	ck_assert_uint_eq(P.reply, 0);
+	ck_assert_uint_eq(P.frag_id, 0x1234);
+	ck_assert_uint_eq(P.frag_off, 0);
+	ck_assert_uint_eq(P.tcp_flags, WEIR_TH_PSH | WEIR_TH_ACK);
+	ck_assert_uint_eq(P.tcp_opts, 0);
+	ck_assert_uint_eq(P.tcp_wscale, 0);
+	ck_assert_uint_eq(P.tcp_win, 0x8001);
+	ck_assert_uint_eq(P.tcp_mss, 0);
+	ck_assert_uint_eq(P.tcp_seq, 0x01020304);
+	ck_assert_uint_eq(P.tcp_ack, 0xa0b0c0d0);
+	ck_assert_uint_eq(P.icmp_type, 0);
+	ck_assert_uint_eq(P.icmp_code, 0);
+	ck_assert_uint_eq(P.icmp_id, 0);
+	ck_assert_uint_eq(P.icmp_seq, 0);
+	ck_assert_uint_eq(P.l4_payload_len, 10);
+	ck_assert_uint_eq(P.payload_caplen, 10);
+	ck_assert_uint_eq(POFF, 54);
+
+	EXPECT_ERR(dec(&fr[FP_TCP_TS]), WEIR_DEC_OK);
+	ck_assert(took_fast_path(&P));
+	ck_assert_uint_eq(P.l4_hdr_len, 32);
+	ck_assert_uint_eq(P.tcp_opts, WEIR_TCPOPT_TIMESTAMP);
+	ck_assert_uint_eq(P.tcp_seq, 7);
+	ck_assert_uint_eq(P.tcp_ack, 9);
+	ck_assert_uint_eq(P.l4_payload_len, 5);
+	ck_assert_uint_eq(P.payload_caplen, 5);
+	ck_assert_uint_eq(POFF, 66);
+
+	/* padding is not payload; a short snaplen leaves less of it */
+	EXPECT_ERR(dec(&fr[FP_UDP_PAD]), WEIR_DEC_OK);
+	ck_assert(took_fast_path(&P));
+	ck_assert_uint_eq(P.proto, 17);
+	ck_ip4(P.src, "10.9.8.7");
+	ck_assert_uint_eq(P.sport, 5353);
+	ck_assert_uint_eq(P.dport, 53);
+	ck_assert_uint_eq(P.ip_len, 31);
+	ck_assert_uint_eq(P.l4_hdr_len, 8);
+	ck_assert_uint_eq(P.tcp_flags, 0);
+	ck_assert_uint_eq(P.tcp_win, 0);
+	ck_assert_uint_eq(P.tcp_seq, 0);
+	ck_assert_uint_eq(P.tcp_ack, 0);
+	ck_assert_uint_eq(P.l4_payload_len, 3);
+	ck_assert_uint_eq(P.payload_caplen, 3);
+	ck_assert_uint_eq(POFF, 42);
+	EXPECT_ERR(dec_lw(WEIR_LINK_ETHERNET, fr[FP_UDP_PAD].buf, 43, 60), WEIR_DEC_OK);
+	ck_assert(took_fast_path(&P));
+	ck_assert_uint_eq(P.cap_len, 43);
+	ck_assert_uint_eq(P.wire_len, 60);
+	ck_assert_uint_eq(P.payload_caplen, 1);
+	ck_assert_uint_eq(P.l4_payload_len, 3);
+
+	EXPECT_ERR(dec(&fr[FP_TCP_PAD]), WEIR_DEC_OK);
+	ck_assert(took_fast_path(&P));
+	ck_assert_uint_eq(P.ip_len, 40);
+	ck_assert_uint_eq(P.l4_payload_len, 0);
+	ck_assert_uint_eq(P.payload_caplen, 0);
+	ck_assert_uint_eq(POFF, 54);
+
+	/* the option walk after the fast path */
+	EXPECT_ERR(dec(&fr[FP_TCP_SYN]), WEIR_DEC_OK);
+	ck_assert(took_fast_path(&P));
+	ck_assert_uint_eq(P.l4_hdr_len, 40);
+	ck_assert_uint_eq(P.tcp_flags, WEIR_TH_SYN);
+	ck_assert_uint_eq(P.tcp_opts, WEIR_TCPOPT_MSS | WEIR_TCPOPT_SACK_OK |
+			  WEIR_TCPOPT_TIMESTAMP | WEIR_TCPOPT_WSCALE);
+	ck_assert_uint_eq(P.tcp_mss, 1460);
+	ck_assert_uint_eq(P.tcp_wscale, 7);
+	ck_assert_uint_eq(P.tcp_seq, 99);
+	ck_assert_uint_eq(P.tcp_ack, 0);
+	ck_assert_uint_eq(P.icmp_type, 0);
+	ck_assert_uint_eq(P.l4_payload_len, 0);
+	ck_assert_uint_eq(POFF, 74);
+}
+END_TEST
+
+/* Random byte flips in the headers of the fast-path frames, cut and
+ * mislabelled now and then: every decode compared with the general path. */
+START_TEST(fast_path_equals_general_on_byte_flips)
+{
+	static struct weir_pb fr[FP_N];
+	uint8_t f[WEIR_PB_MAX];
+	unsigned n_fast = 0, n_ok = 0;
+
+	fast_path_frames(fr);
+	rng_state = 0x2545f4914f6cdd1dull;   /* fixed seed: reproducible */
+	for (int it = 0; it < 200000; it++) {
+		const struct weir_pb *s = &fr[rng() % FP_N];
+		memcpy(f, s->buf, s->len);
+		int flips = 1 + (int)(rng() % 3);
+		for (int k = 0; k < flips; k++) {
+			uint32_t at = 12 + rng() % (s->len - 12 < 60 ? s->len - 12 : 60);
+			f[at] ^= (uint8_t)(1u << (rng() % 8));
+			if (rng() % 4 == 0)
+				f[at] = (uint8_t)rng();
+		}
+		uint32_t cap = rng() % 3 ? s->len : rng() % (s->len + 1);
+		uint32_t wire = rng() % 4 ? s->len : cap + rng() % 100;
+		enum weir_decode_err e = dec_lw(WEIR_LINK_ETHERNET, f, cap, wire);
+		n_ok += e == WEIR_DEC_OK;
+		n_fast += e == WEIR_DEC_OK && took_fast_path(&P);
+	}
+	printf("fast path byte flips, 200000 frames: %u ok, %u of them by the fast path\n",
+	       n_ok, n_fast);
+	ck_assert_uint_gt(n_fast, 20000);
+	ck_assert_uint_gt(n_ok - n_fast, 10000);
+}
+END_TEST
+
+/* Real captures (plain IPv4 TCP/UDP, a 54-byte snaplen, VLAN and QinQ,
+ * MPLS, PPPoE, IPv6, fragments, cut headers, fuzzed frames): every frame
+ * decoded both ways, and the fast path must have been taken where the
+ * traffic is plain Ethernet/IPv4. (every_shared_capture compares every
+ * frame of every capture too; this test says which ones matter.) */
+static const struct { const char *path; int fast; } fp_captures[] = {
+	{ "pcaps/zeek/Traces/wikipedia.pcap", 1 },
+	{ "pcaps/zeek/Traces/http/bro.org.pcap", 1 },
+	{ "pcaps/zeek/Traces/http/get.pcap", 1 },
+	{ "pcaps/zeek/Traces/http/100-continue.pcap", 1 },
+	{ "pcaps/zeek/Traces/tcp/retransmit-fast009.pcap", 1 },
+	{ "pcaps/zeek/Traces/ssh/ssh.pcap", 1 },
+	{ "pcaps/zeek/Traces/modbus/modbusBig.pcap", 1 },
+	{ "pcaps/zeek/Traces/ftp/cwd-navigation.pcap", 1 },
+	{ "pcaps/zeek/Traces/q-in-q.pcap", 0 },
+	{ "pcaps/zeek/Traces/mixed-vlan-mpls.pcap", 0 },
+	{ "pcaps/zeek/Traces/pppoe.pcap", 0 },
+	{ "pcaps/zeek/Traces/vntag.pcap", 0 },
+	{ "pcaps/zeek/Traces/ftp/ipv6.pcap", 0 },
+	{ "pcaps/zeek/Traces/ipv6-fragmented-dns.pcap", 0 },
+	{ "pcaps/suricata-verify/tests/http-ipv6/input.pcap", 0 },
+	{ "pcaps/zeek/Traces/ipv4/fragmented-1.pcap", 0 },
+	{ "pcaps/zeek/Traces/ipv4/fragmented-3.pcap", 0 },
+	{ "pcaps/zeek/Traces/ipv4/fragmented-syn.pcap", 0 },
+	{ "pcaps/suricata-verify/tests/defrag/bug-6887-defrag-eth-vlan-ipv4-tcp-syn/frag-eth-vlan-ip-tcp-syn.pcap", 0 },
+	{ "pcaps/zeek/Traces/trunc/ip4-trunc.pcap", 0 },
+	{ "pcaps/zeek/Traces/trunc/ipv4-internally-truncated-header.pcap", 0 },
+	{ "pcaps/zeek/Traces/trunc/ipv4-truncated-broken-header.pcap", 0 },
+	{ "pcaps/zeek/Traces/trunc/icmp-header-trunc.pcap", 0 },
+	{ "pcaps/zeek/Traces/tcp/truncated-header.pcap", 0 },
+	{ "pcaps/zeek/Traces/tcp/reassembly.pcap", 0 },
+};
+
+START_TEST(fast_path_equals_general_on_captures)
+{
+	const char *shared = getenv("WEIR_SHARED");
+	if (!shared) {
+		printf("fast_path_equals_general_on_captures: SKIPPED: WEIR_SHARED unset\n");
+		return;
+	}
+	uint64_t all = 0, all_fast = 0;
+	for (unsigned i = 0; i < sizeof(fp_captures) / sizeof(fp_captures[0]); i++) {
+		char path[1200], err[512];
+		snprintf(path, sizeof(path), "%s/%s", shared, fp_captures[i].path);
+		struct weir_capture *cap = weir_capture_open(path, err, sizeof(err));
+		ck_assert_msg(cap != NULL, "%s", err);
+		int lt = weir_capture_linktype(cap);
+		struct weir_frame fr;
+		struct weir_pkt p;
+		uint64_t frames = 0, fast = 0;
+		while (weir_capture_next(cap, &fr, err, sizeof(err)) == 1) {
+			memset(&p, 0xa5, sizeof(p));
+			enum weir_decode_err e = weir_decode(lt, fr.data, fr.caplen,
+							     fr.wire_len, fr.ts_ns, &p);
+			ck_same_as_general(lt, fr.data, fr.caplen, fr.wire_len, fr.ts_ns,
+					   e, &p, 0xa5);
+			frames++;
+			fast += e == WEIR_DEC_OK && took_fast_path(&p);
+		}
+		weir_capture_close(cap);
+		printf("  %-100s frames=%-6llu fast path=%llu\n", fp_captures[i].path,
+		       (unsigned long long)frames, (unsigned long long)fast);
+		ck_assert_msg(frames > 0, "%s: no frames", fp_captures[i].path);
+		if (fp_captures[i].fast)
+			ck_assert_msg(fast > frames / 2, "%s: fast path on %llu of %llu frames",
+				      fp_captures[i].path, (unsigned long long)fast,
+				      (unsigned long long)frames);
+		all += frames;
+		all_fast += fast;
+	}
+	printf("fast path on real captures: %llu of %llu frames, all equal to the "
+	       "general path\n", (unsigned long long)all_fast, (unsigned long long)all);
+}
+END_TEST
+
 /* ---- every capture under $WEIR_SHARED/pcaps ---------------------------- */
 
 struct cap_totals {
@@ -1779,9 +2246,12 @@ static int decode_file(const char *path, uint64_t by_err[WEIR_DEC_ERR_MAX],
 	struct weir_pkt p;
 	int rc;
 	while ((rc = weir_capture_next(cap, &fr, err, sizeof(err))) == 1) {
+		memset(&p, 0x5a, sizeof(p));
 		enum weir_decode_err e = weir_decode(*linktype, fr.data, fr.caplen,
 						     fr.wire_len, fr.ts_ns, &p);
 		ck_assert_int_lt(e, WEIR_DEC_ERR_MAX);
+		ck_same_as_general(*linktype, fr.data, fr.caplen, fr.wire_len,
+				   fr.ts_ns, e, &p, 0x5a);
 		if (e == WEIR_DEC_OK) {
 			ck_assert_uint_le((uint32_t)p.l2_len + p.l3_hdr_len + p.l4_hdr_len,
 					  fr.caplen);
@@ -2005,6 +2475,8 @@ static Suite *decode_suite(void)
 	tcase_add_test(tc, truncation_at_every_header_boundary);
 	tcase_add_test(tc, pktbuild_frames_are_valid_on_the_wire);
 	tcase_add_test(tc, pktbuild_pcap_round_trip);
+	tcase_add_test(tc, fast_path_fields);
+	tcase_add_test(tc, fast_path_equals_general_on_edge_cases);
 	suite_add_tcase(s, tc);
 
 	TCase *sweep = tcase_create("sweeps");
@@ -2012,11 +2484,13 @@ static Suite *decode_suite(void)
 	tcase_set_timeout(sweep, 600);
 	tcase_add_test(sweep, every_prefix_of_valid_frames);
 	tcase_add_test(sweep, random_byte_flips);
+	tcase_add_test(sweep, fast_path_equals_general_on_byte_flips);
 	suite_add_tcase(s, sweep);
 
 	TCase *caps = tcase_create("captures");
 	tcase_set_timeout(caps, 600);
 	tcase_add_test(caps, every_shared_capture);
+	tcase_add_test(caps, fast_path_equals_general_on_captures);
 	tcase_add_test(caps, decode_rate);
 	suite_add_tcase(s, caps);
 	return s;
