@@ -13,6 +13,9 @@
  * late at worst, which no timeout of seconds notices. */
 #define ENGINE_TICK_NS 100000000ull
 
+/* How many frames of a burst a flow entry is prefetched before its update. */
+#define PREFETCH_LAG 4
+
 struct weir_engine {
 	struct weir_engine_config cfg;
 	struct weir_flowtable *ft;
@@ -255,11 +258,15 @@ void weir_engine_packet(struct weir_engine *eng, int linktype,
 	track(eng, &pkt, &hk);
 }
 
-/* Three passes so that memory latency overlaps across the burst: decode
- * and hash every frame and prefetch its index buckets; then, those having
- * arrived, prefetch each flow entry a tag points at; then update. Lookups
- * in the last pass are made afresh (earlier frames may have created,
- * closed or evicted flows), the prefetches only warm the cache. */
+/* Memory latency overlaps across the burst: decode and hash every frame and
+ * prefetch its primary index bucket; then, those having arrived, prefetch
+ * each flow entry a tag points at (or the alternative bucket), a few frames
+ * ahead of its update. Lookups at the update are made afresh (earlier
+ * frames may have created, closed or evicted flows), the prefetches only
+ * warm the cache. Measured on the 1 M-flow 64-byte mix (thread CPU cycles
+ * a frame, A/B back to back): both buckets and all entries up front 506,
+ * the primary bucket only and the content line only with payload 491-495,
+ * the next free entries too ~480, entries 4 frames ahead 412-443. */
 void weir_engine_burst(struct weir_engine *eng, int linktype,
 		       const struct weir_frame_ref *frames, unsigned n,
 		       uint8_t *drop)
@@ -287,16 +294,26 @@ void weir_engine_burst(struct weir_engine *eng, int linktype,
 			weir_ft_prefetch_index(eng->ft, &hk[i]);
 		}
 	}
-	for (unsigned i = 0; i < n; i++)
-		if (ok[i])
-			weir_ft_prefetch_flow(eng->ft, &hk[i]);
-	for (unsigned i = 0; i < n; i++) {
+	/* A burst of 64-byte frames starts about two flows (the bench mix:
+	 * one in 16 frames). */
+	weir_ft_prefetch_free(eng->ft, 2);
+	/* Entry prefetches run PREFETCH_LAG frames ahead of the updates, so
+	 * each has a few updates' time (~1,000 cycles) to arrive; all up
+	 * front, the first frames' entries were wanted ~250 cycles after
+	 * their prefetch, less than a DRAM access. */
+	for (unsigned i = 0; i < n + PREFETCH_LAG; i++) {
+		if (i < n && ok[i])
+			weir_ft_prefetch_flow(eng->ft, &hk[i],
+					      eng->content && pkts[i].l4_payload_len);
+		if (i < PREFETCH_LAG)
+			continue;
+		unsigned j = i - PREFETCH_LAG;
 		uint8_t blocked = 0;
-		clock_to(eng, frames[i].ts_ns);
-		if (ok[i])
-			blocked = track(eng, &pkts[i], &hk[i])->blocked;
+		clock_to(eng, frames[j].ts_ns);
+		if (ok[j])
+			blocked = track(eng, &pkts[j], &hk[j])->blocked;
 		if (drop)
-			drop[i] = blocked;
+			drop[j] = blocked;
 	}
 }
 

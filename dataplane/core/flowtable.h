@@ -136,7 +136,8 @@ void weir_ft_hash(const struct weir_flowtable *ft, const struct weir_pkt *pkt,
 void weir_ft_prefetch_index(const struct weir_flowtable *ft,
 			    const struct weir_ft_hkey *hk);
 void weir_ft_prefetch_flow(const struct weir_flowtable *ft,
-			   struct weir_ft_hkey *hk);
+			   struct weir_ft_hkey *hk, int with_content);
+void weir_ft_prefetch_free(const struct weir_flowtable *ft, unsigned n);
 /* weir_ft_lookup() with the key already hashed; `proto` and `ts_ns` are
  * the packet's (a new entry's timeout class and times). */
 struct weir_flow *weir_ft_lookup_hkey(struct weir_flowtable *ft,
