@@ -84,7 +84,7 @@ void weir_content_finalize(const struct weir_content_state *cs,
 /* Per-worker counters: what the content analysis did and what it had to
  * give up on, by reason. */
 struct weir_content_stats {
-	uint64_t scans;            /* Hyperscan block scans run */
+	uint64_t scans;            /* payloads scanned (prefilter or Hyperscan) */
 	uint64_t scan_errors;      /* hs_scan failures (flow left undecided) */
 	uint64_t retrans_bytes;    /* payload bytes skipped as already seen */
 	uint64_t gap_bytes;        /* payload bytes never seen (loss, snaplen) */

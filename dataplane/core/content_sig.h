@@ -44,9 +44,14 @@ struct weir_sig_scratch *weir_sig_scratch_create(const struct weir_sig_db *db,
 void weir_sig_scratch_free(struct weir_sig_scratch *s);
 
 /* Scan one payload (block mode). Returns the evidence bits found, or -1 on a
- * Hyperscan error. No allocation. */
+ * Hyperscan error. No allocation. A payload that no pattern can match by its
+ * first byte and length is answered without Hyperscan (content_sig.c). */
 int weir_sig_scan(const struct weir_sig_db *db, struct weir_sig_scratch *s,
 		  const uint8_t *data, size_t len);
+
+/* The same scan without that prefilter: hs_scan on every payload (tests). */
+int weir_sig_scan_hs(const struct weir_sig_db *db, struct weir_sig_scratch *s,
+		     const uint8_t *data, size_t len);
 
 /* Is this a plausible DNS message? `tcp`: it starts with the 2-byte length
  * prefix. Checks the header and the first question name, bounded by `len`. */

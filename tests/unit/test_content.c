@@ -565,6 +565,152 @@ START_TEST(random_bytes_never_crash)
 }
 END_TEST
 
+/* ------------------------------------------------------------ prefilter */
+
+/* weir_sig_scan skips hs_scan when the first byte and the length rule out
+ * every pattern; it must return exactly what hs_scan alone returns. */
+static struct weir_sig_db *sdb;
+static struct weir_sig_scratch *sscr;
+static unsigned agreed, found;
+
+static void same_scan(const uint8_t *p, size_t n)
+{
+	/* exact-size heap copy: under ASan the prefilter may not read past */
+	uint8_t *h = malloc(n ? n : 1);
+	memcpy(h, p, n);
+	int hs = weir_sig_scan_hs(sdb, sscr, h, n);
+	int pf = weir_sig_scan(sdb, sscr, h, n);
+	free(h);
+	ck_assert_int_ge(hs, 0);
+	if (pf != hs) {
+		char hex[3 * 48 + 1] = "";
+		for (size_t i = 0; i < n && i < 48; i++)
+			snprintf(hex + 3 * i, 4, "%02x ", p[i]);
+		ck_abort_msg("prefilter %d, hs_scan %d on %zu bytes: %s", pf, hs, n, hex);
+	}
+	agreed++;
+	found += hs != 0;
+}
+
+struct sample {
+	const uint8_t *p;
+	size_t n;
+	unsigned bit;
+};
+
+#define STR_SAMPLE(s, bit) { (const uint8_t *)(s), sizeof(s) - 1, bit }
+
+START_TEST(prefilter_agrees_with_hs_scan)
+{
+	char err[256] = "";
+	sdb = weir_sig_db_create(err, sizeof(err));
+	ck_assert_msg(sdb != NULL, "%s", err);
+	sscr = weir_sig_scratch_create(sdb, err, sizeof(err));
+	ck_assert_msg(sscr != NULL, "%s", err);
+
+	static const uint8_t chello[] = { 0x16, 0x03, 0x01, 0x00, 0x40, 0x01, 0x00 };
+	static const uint8_t shello[] = { 0x16, 0x03, 0x03, 0x00, 0x40, 0x02, 0x00 };
+	static const uint8_t ssl2[] = { 0x80, 0x2e, 0x01, 0x00, 0x02, 0x00, 0x15 };
+	static const uint8_t snmp[] = { 0x30, 0x26, 0x02, 0x01, 0x01, 0x04, 0x06, 'p' };
+	static const uint8_t snmp2[] = { 0x30, 0x82, 0x01, 0x00, 0x02, 0x01, 0x03, 0x04 };
+	static uint8_t dhcp[244];
+	memset(dhcp, 0, sizeof(dhcp));
+	dhcp[0] = 2; dhcp[1] = 1; dhcp[2] = 6;
+	dhcp[236] = 0x63; dhcp[237] = 0x82; dhcp[238] = 0x53; dhcp[239] = 0x63;
+	/* a match for every pattern, the shortest ones among them */
+	const struct sample samples[] = {
+		STR_SAMPLE("GET / HTTP/1.1\r\n", WEIR_EV_HTTP_REQ),
+		STR_SAMPLE("a /\n", WEIR_EV_HTTP_REQ),
+		STR_SAMPLE("\r\n\tx *\r\n", WEIR_EV_HTTP_REQ),
+		STR_SAMPLE("HTTP/1.0 404", WEIR_EV_HTTP_RESP),
+		STR_SAMPLE("220-", WEIR_EV_220),
+		STR_SAMPLE("\n220 ready\r\n", WEIR_EV_220),
+		STR_SAMPLE("uSeR bob\r\n", WEIR_EV_FTP_USER),
+		STR_SAMPLE("\vhelo x\r\n", WEIR_EV_SMTP_HELO),
+		STR_SAMPLE("EHLO x\r\n", WEIR_EV_SMTP_HELO),
+		STR_SAMPLE("+OK", WEIR_EV_POP3_OK),
+		STR_SAMPLE("capa", WEIR_EV_POP3_CMD),
+		STR_SAMPLE("\fStls\r\n", WEIR_EV_POP3_CMD),
+		STR_SAMPLE("nick b", WEIR_EV_IRC_CLIENT),
+		STR_SAMPLE("PASS x\r\nNICK y\r\n", WEIR_EV_IRC_CLIENT),
+		STR_SAMPLE("USER a b c :d\r\n", WEIR_EV_IRC_CLIENT),
+		STR_SAMPLE(":s 001 x :hi\r\n", WEIR_EV_IRC_SERVER),
+		STR_SAMPLE(":irc.example.net NOTICE * :hi\r\n", WEIR_EV_IRC_SERVER),
+		STR_SAMPLE("ssh-2.0-", WEIR_EV_SSH),
+		STR_SAMPLE("SSH-1.99-Cisco\r\n", WEIR_EV_SSH),
+		{ chello, sizeof(chello), WEIR_EV_TLS_CHELLO },
+		{ shello, sizeof(shello), WEIR_EV_TLS_SHELLO },
+		{ ssl2, sizeof(ssl2), WEIR_EV_SSL2_HELLO },
+		{ snmp, sizeof(snmp), WEIR_EV_SNMP },
+		{ snmp2, sizeof(snmp2), WEIR_EV_SNMP },
+		{ dhcp, sizeof(dhcp), WEIR_EV_DHCP },
+		STR_SAMPLE("pwd", WEIR_EV_FTP_CMD),
+		STR_SAMPLE(" \t xPwD\r\n", WEIR_EV_FTP_CMD),
+		STR_SAMPLE("QUIT\r\n", WEIR_EV_FTP_CMD),
+	};
+	const size_t nsamples = sizeof(samples) / sizeof(samples[0]);
+	uint8_t buf[320];
+
+	/* each sample matches its pattern, and each of its prefixes gets the
+	 * same answer both ways (the shortest-match rule) */
+	for (size_t k = 0; k < nsamples; k++) {
+		ck_assert_msg(weir_sig_scan_hs(sdb, sscr, samples[k].p, samples[k].n) &
+			      (int)samples[k].bit, "sample %zu does not match", k);
+		for (size_t n = 0; n <= samples[k].n; n++)
+			same_scan(samples[k].p, n);
+	}
+	/* the whitespace that `\s*` allows may lead */
+	static const char ws[] = " \t\n\v\f\r";
+	for (const char *w = ws; *w; w++) {
+		buf[0] = (uint8_t)*w;
+		memcpy(buf + 1, "USER x\r\n", 8);
+		ck_assert_int_ne(weir_sig_scan(sdb, sscr, buf, 9) & WEIR_EV_FTP_USER, 0);
+	}
+
+	/* every first byte, at many lengths: followed by random bytes, put in
+	 * front of a sample, or in place of a sample's first byte */
+	static const size_t lens[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+		15, 16, 17, 18, 20, 24, 31, 32, 33, 48, 64, 100, 238, 239, 240, 241,
+		242, 243, 244, 245, 256, 300, 320 };
+	for (unsigned b = 0; b < 256; b++) {
+		for (size_t li = 0; li < sizeof(lens) / sizeof(lens[0]); li++) {
+			size_t n = lens[li];
+			for (int r = 0; r < 2; r++) {
+				buf[0] = (uint8_t)b;
+				for (size_t i = 1; i < n; i++)
+					buf[i] = (uint8_t)rnd();
+				same_scan(buf, n);
+			}
+			for (size_t k = 0; k < nsamples; k++) {
+				size_t sn = samples[k].n;
+				memset(buf, 0, n);
+				buf[0] = (uint8_t)b;
+				memcpy(buf + 1, samples[k].p, sn + 1 < n ? sn : n - 1);
+				same_scan(buf, n);
+				memcpy(buf, samples[k].p, sn < n ? sn : n);
+				buf[0] = (uint8_t)b;
+				same_scan(buf, n);
+			}
+		}
+	}
+
+	/* random payloads over the bytes the patterns are made of */
+	static const uint8_t alpha[] = " \t\n\v\f\r+-.:/*0123456789HTTPhttpGETNICKnickPASS"
+		"USERuserHELOehloSsSHhHpwdPWDxXcapaCAPA\x00\x01\x02\x03\x04\x06\x16\x30"
+		"\x63\x80\x81\x82\x53\xff";
+	for (int r = 0; r < 200000; r++) {
+		size_t n = 1 + rnd() % 40;
+		for (size_t i = 0; i < n; i++)
+			buf[i] = alpha[rnd() % (sizeof(alpha) - 1)];
+		same_scan(buf, n);
+	}
+	/* not vacuous: many of those payloads do match something */
+	ck_assert_uint_gt(found, 10000);
+	weir_sig_scratch_free(sscr);
+	weir_sig_db_free(sdb);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ FTP */
 
 static unsigned new_flow_service(uint8_t family, const uint8_t src[16], uint16_t sport,
@@ -819,6 +965,7 @@ int main(void)
 	tcase_add_test(tc, http_interim_and_close_delimited);
 	tcase_add_test(tc, http_garbage_stops_cleanly);
 	tcase_add_test(tc, random_bytes_never_crash);
+	tcase_add_test(tc, prefilter_agrees_with_hs_scan);
 	tcase_add_test(tc, ftp_login_success_and_commands);
 	tcase_add_test(tc, ftp_login_failure);
 	tcase_add_test(tc, ftp_truncated_and_split_lines);
