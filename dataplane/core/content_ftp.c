@@ -43,6 +43,7 @@ struct expect {
 
 struct weir_expect_table {
 	unsigned nsets;      /* power of two */
+	unsigned used;       /* entries with `used` set, expired or not */
 	struct expect *e;    /* nsets * WAYS */
 };
 
@@ -119,6 +120,7 @@ void weir_expect_add(struct weir_expect_table *t, uint8_t family,
 		}
 		if (x->used && x->expire_ns < now_ns) {
 			x->used = 0;
+			t->used--;
 			st->expect_expired++;
 		}
 		if (!x->used && !slot)
@@ -137,6 +139,8 @@ void weir_expect_add(struct weir_expect_table *t, uint8_t family,
 	slot->family = family;
 	slot->added_ns = now_ns;
 	slot->expire_ns = expire_ns;
+	if (!slot->used)
+		t->used++;
 	slot->used = 1;
 	st->expect_added++;
 }
@@ -146,6 +150,13 @@ int weir_expect_match(struct weir_expect_table *t, uint8_t family,
 		      uint16_t port, uint64_t now_ns,
 		      struct weir_content_stats *st)
 {
+	/* Every new TCP flow asks twice, and the table is nearly always
+	 * empty (an FTP session's announcements are consumed by its data
+	 * connections): hashing the responder for nothing was ~150
+	 * instructions a call (callgrind, bench mix). */
+	if (t->used == 0)
+		return 0;
+
 	struct expect *set = set_of(t, resp, port);
 
 	for (int w = 0; w < WAYS; w++) {
@@ -153,6 +164,7 @@ int weir_expect_match(struct weir_expect_table *t, uint8_t family,
 		if (!same(x, family, orig, resp, port))
 			continue;
 		x->used = 0;
+		t->used--;
 		if (x->expire_ns < now_ns) {
 			st->expect_expired++;
 			return 0;

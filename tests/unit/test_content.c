@@ -941,6 +941,49 @@ START_TEST(expectation_table_is_bounded)
 }
 END_TEST
 
+START_TEST(expectation_table_empties_and_refills)
+{
+	/* one 4-way set: every path that sets or clears an entry (refresh,
+	 * replace, expire on add, consume, expire on match) leaves the live
+	 * ones matchable, and a drained table matches nothing */
+	char err[128];
+	struct weir_expect_table *t = weir_expect_create(4, err, sizeof(err));
+	struct weir_content_stats st;
+	memset(&st, 0, sizeof(st));
+	ck_assert_uint_eq(weir_expect_capacity(t), 4);
+	uint8_t o[16] = { 1 }, r[16] = { 2 };
+
+	ck_assert_int_eq(weir_expect_match(t, 4, o, r, 1, 0, &st), 0);
+	weir_expect_add(t, 4, o, r, 1, 0, 100, &st);
+	weir_expect_add(t, 4, o, r, 1, 1, 100, &st);          /* refresh */
+	ck_assert_int_eq(weir_expect_match(t, 4, o, r, 1, 2, &st), 1);
+	ck_assert_int_eq(weir_expect_match(t, 4, o, r, 1, 2, &st), 0);
+
+	for (uint16_t p = 1; p <= 5; p++)                     /* 5 replaces 1 */
+		weir_expect_add(t, 4, o, r, p, p, 100, &st);
+	ck_assert_uint_eq(st.expect_replaced, 1);
+	for (uint16_t p = 2; p <= 5; p++)
+		ck_assert_int_eq(weir_expect_match(t, 4, o, r, p, 6, &st), 1);
+	ck_assert_int_eq(weir_expect_match(t, 4, o, r, 1, 6, &st), 0);
+
+	weir_expect_add(t, 4, o, r, 1, 10, 20, &st);
+	weir_expect_add(t, 4, o, r, 2, 11, 1000, &st);
+	weir_expect_add(t, 4, o, r, 3, 30, 1000, &st);         /* 1 expires */
+	ck_assert_uint_eq(st.expect_expired, 1);
+	ck_assert_int_eq(weir_expect_match(t, 4, o, r, 2, 31, &st), 1);
+	ck_assert_int_eq(weir_expect_match(t, 4, o, r, 3, 31, &st), 1);
+	ck_assert_int_eq(weir_expect_match(t, 4, o, r, 1, 31, &st), 0);
+
+	weir_expect_add(t, 4, o, r, 4, 40, 50, &st);
+	ck_assert_int_eq(weir_expect_match(t, 4, o, r, 4, 60, &st), 0);  /* expired */
+	ck_assert_uint_eq(st.expect_expired, 2);
+	weir_expect_add(t, 4, o, r, 5, 61, 100, &st);
+	ck_assert_int_eq(weir_expect_match(t, 4, o, r, 5, 62, &st), 1);
+	ck_assert_uint_eq(st.expect_matched, 8);
+	weir_expect_free(t);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("content");
@@ -974,6 +1017,7 @@ int main(void)
 	tcase_add_test(tc, ftp_data_expectations_v4);
 	tcase_add_test(tc, ftp_data_expectations_v6);
 	tcase_add_test(tc, expectation_table_is_bounded);
+	tcase_add_test(tc, expectation_table_empties_and_refills);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
