@@ -341,6 +341,62 @@ START_TEST(port_fallback_only_for_unseen_payload)
 }
 END_TEST
 
+static unsigned fallback_service(uint8_t proto, uint16_t port)
+{
+	struct conn c;
+	conn_init(&c, proto, "10.0.0.1", 40000, "10.0.0.2", port);
+	struct weir_pkt p = mkpkt(&c, 0, 1, "\xee", 300, 1);
+	p.tcp_flags |= WEIR_TH_SYN;
+	weir_content_init(ctx, &c.cs, &p);
+	weir_content_update(ctx, &c.cs, &p, 1, 1);
+	return fin(&c).service;
+}
+
+START_TEST(port_lists_as_documented)
+{
+	/* every port of doc/content.md's table names its service when the
+	 * payload was cut, and its neighbours do not */
+	static const struct { uint8_t proto; uint16_t port; unsigned svc; } ports[] = {
+		{ 6, 80, WEIR_SVC_HTTP }, { 6, 81, WEIR_SVC_HTTP }, { 6, 631, WEIR_SVC_HTTP },
+		{ 6, 1080, WEIR_SVC_HTTP }, { 6, 3128, WEIR_SVC_HTTP }, { 6, 8000, WEIR_SVC_HTTP },
+		{ 6, 8080, WEIR_SVC_HTTP }, { 6, 8888, WEIR_SVC_HTTP },
+		{ 6, 21, WEIR_SVC_FTP }, { 6, 2811, WEIR_SVC_FTP },
+		{ 6, 25, WEIR_SVC_SMTP }, { 6, 587, WEIR_SVC_SMTP },
+		{ 6, 110, WEIR_SVC_POP3 }, { 6, 22, WEIR_SVC_SSH },
+		{ 6, 6666, WEIR_SVC_IRC }, { 6, 6667, WEIR_SVC_IRC }, { 6, 6668, WEIR_SVC_IRC },
+		{ 6, 6669, WEIR_SVC_IRC },
+		{ 6, 443, WEIR_SVC_SSL }, { 6, 563, WEIR_SVC_SSL }, { 6, 585, WEIR_SVC_SSL },
+		{ 6, 614, WEIR_SVC_SSL }, { 6, 636, WEIR_SVC_SSL }, { 6, 989, WEIR_SVC_SSL },
+		{ 6, 990, WEIR_SVC_SSL }, { 6, 992, WEIR_SVC_SSL }, { 6, 993, WEIR_SVC_SSL },
+		{ 6, 995, WEIR_SVC_SSL }, { 6, 5223, WEIR_SVC_SSL }, { 6, 5349, WEIR_SVC_SSL },
+		{ 6, 8443, WEIR_SVC_SSL },
+		{ 6, 53, WEIR_SVC_DNS },
+		{ 17, 53, WEIR_SVC_DNS }, { 17, 137, WEIR_SVC_DNS }, { 17, 5353, WEIR_SVC_DNS },
+		{ 17, 5355, WEIR_SVC_DNS },
+		{ 17, 161, WEIR_SVC_SNMP }, { 17, 162, WEIR_SVC_SNMP },
+		{ 17, 67, WEIR_SVC_DHCP }, { 17, 68, WEIR_SVC_DHCP },
+		{ 17, 1812, WEIR_SVC_RADIUS }, { 17, 1813, WEIR_SVC_RADIUS },
+	};
+	const size_t n = sizeof(ports) / sizeof(ports[0]);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_msg(fallback_service(ports[i].proto, ports[i].port) == ports[i].svc,
+			      "proto %u port %u", ports[i].proto, ports[i].port);
+		for (int delta = -1; delta <= 1; delta += 2) {
+			uint16_t q = (uint16_t)(ports[i].port + delta);
+			int listed = 0;
+			for (size_t k = 0; k < n; k++)
+				listed |= ports[k].proto == ports[i].proto && ports[k].port == q;
+			if (!listed)
+				ck_assert_msg(fallback_service(ports[i].proto, q) == WEIR_SVC_NONE,
+					      "proto %u port %u", ports[i].proto, q);
+		}
+	}
+	/* the UDP-only DNS ports are not TCP's */
+	ck_assert_uint_eq(fallback_service(6, 5353), WEIR_SVC_NONE);
+	ck_assert_uint_eq(fallback_service(6, 137), WEIR_SVC_NONE);
+}
+END_TEST
+
 START_TEST(partial_connection_is_not_http)
 {
 	/* first packet without SYN: Zeek's HTTP and SSL analyzers skip the
@@ -998,6 +1054,7 @@ int main(void)
 	tcase_add_test(tc, each_service_signature);
 	tcase_add_test(tc, off_port_needs_both_sides);
 	tcase_add_test(tc, port_fallback_only_for_unseen_payload);
+	tcase_add_test(tc, port_lists_as_documented);
 	tcase_add_test(tc, partial_connection_is_not_http);
 	tcase_add_test(tc, scanning_is_bounded);
 	tcase_add_test(tc, http_keepalive_content_length);
