@@ -45,7 +45,8 @@ void weir_sig_scratch_free(struct weir_sig_scratch *s);
 
 /* Scan one payload (block mode). Returns the evidence bits found, or -1 on a
  * Hyperscan error. No allocation. A payload that no pattern can match by its
- * first byte and length is answered without Hyperscan (content_sig.c). */
+ * first byte and length is answered without Hyperscan, and Hyperscan sees no
+ * more bytes than the longest match that first byte allows (content_sig.c). */
 int weir_sig_scan(const struct weir_sig_db *db, struct weir_sig_scratch *s,
 		  const uint8_t *data, size_t len);
 

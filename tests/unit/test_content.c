@@ -705,7 +705,7 @@ START_TEST(prefilter_agrees_with_hs_scan)
 		STR_SAMPLE("QUIT\r\n", WEIR_EV_FTP_CMD),
 	};
 	const size_t nsamples = sizeof(samples) / sizeof(samples[0]);
-	uint8_t buf[320];
+	uint8_t buf[1024];
 
 	/* each sample matches its pattern, and each of its prefixes gets the
 	 * same answer both ways (the shortest-match rule) */
@@ -727,7 +727,7 @@ START_TEST(prefilter_agrees_with_hs_scan)
 	 * front of a sample, or in place of a sample's first byte */
 	static const size_t lens[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
 		15, 16, 17, 18, 20, 24, 31, 32, 33, 48, 64, 100, 238, 239, 240, 241,
-		242, 243, 244, 245, 256, 300, 320 };
+		242, 243, 244, 245, 256, 300, 320, 1024 };
 	for (unsigned b = 0; b < 256; b++) {
 		for (size_t li = 0; li < sizeof(lens) / sizeof(lens[0]); li++) {
 			size_t n = lens[li];
