@@ -14,20 +14,8 @@
 #include <hs/hs.h>
 #include "content_sig.h"
 
-/* What the patterns that can begin with a given byte allow (build_prefilter). */
-struct sig_lead {
-	uint16_t need;   /* no match is shorter; NEED_NONE: no pattern begins so */
-	uint16_t upto;   /* no match is longer, nor depends on the bytes after it;
-			  * UPTO_ALL: not bounded */
-};
-
 #define NEED_NONE UINT16_MAX
 #define UPTO_ALL UINT16_MAX
-
-struct weir_sig_db {
-	hs_database_t *hs;
-	struct sig_lead lead[256];   /* by the payload's first byte */
-};
 
 struct weir_sig_scratch {
 	hs_scratch_t *hs;
@@ -267,17 +255,6 @@ static int on_match(unsigned int id, unsigned long long from,
 	if (id < NPATS)
 		*ev |= pats[id].bit;
 	return 0;
-}
-
-int weir_sig_scan(const struct weir_sig_db *db, struct weir_sig_scratch *s,
-		  const uint8_t *data, size_t len)
-{
-	if (len == 0)
-		return 0;
-	const struct sig_lead *l = &db->lead[data[0]];
-	if (len < l->need)
-		return 0;
-	return weir_sig_scan_hs(db, s, data, len < l->upto ? len : l->upto);
 }
 
 int weir_sig_scan_hs(const struct weir_sig_db *db, struct weir_sig_scratch *s,

@@ -33,7 +33,21 @@ enum {
 	WEIR_EV_FTP_CMD    = 1u << 15, /* other FTP client commands (PASS, SYST, AUTH...) */
 };
 
-struct weir_sig_db;
+/* What the patterns that can begin with a given byte allow (content_sig.c,
+ * build_prefilter). */
+struct weir_sig_lead {
+	uint16_t need;   /* no match is shorter; UINT16_MAX: no pattern begins so */
+	uint16_t upto;   /* no match is longer, nor depends on the bytes after it;
+			  * UINT16_MAX: not bounded */
+};
+
+/* Here and not in content_sig.c so that weir_sig_scan's table look-up is
+ * inlined into the caller. */
+struct weir_sig_db {
+	struct weir_sig_lead lead[256];   /* by the payload's first byte */
+	struct hs_database *hs;
+};
+
 struct weir_sig_scratch;
 
 struct weir_sig_db *weir_sig_db_create(char *err, size_t errlen);
@@ -43,16 +57,24 @@ struct weir_sig_scratch *weir_sig_scratch_create(const struct weir_sig_db *db,
 						 char *err, size_t errlen);
 void weir_sig_scratch_free(struct weir_sig_scratch *s);
 
+/* The scan without the prefilter: hs_scan on the whole payload. */
+int weir_sig_scan_hs(const struct weir_sig_db *db, struct weir_sig_scratch *s,
+		     const uint8_t *data, size_t len);
+
 /* Scan one payload (block mode). Returns the evidence bits found, or -1 on a
  * Hyperscan error. No allocation. A payload that no pattern can match by its
  * first byte and length is answered without Hyperscan, and Hyperscan sees no
  * more bytes than the longest match that first byte allows (content_sig.c). */
-int weir_sig_scan(const struct weir_sig_db *db, struct weir_sig_scratch *s,
-		  const uint8_t *data, size_t len);
-
-/* The same scan without that prefilter: hs_scan on every payload (tests). */
-int weir_sig_scan_hs(const struct weir_sig_db *db, struct weir_sig_scratch *s,
-		     const uint8_t *data, size_t len);
+static inline int weir_sig_scan(const struct weir_sig_db *db, struct weir_sig_scratch *s,
+				const uint8_t *data, size_t len)
+{
+	if (len == 0)
+		return 0;
+	const struct weir_sig_lead *l = &db->lead[data[0]];
+	if (len < l->need)
+		return 0;
+	return weir_sig_scan_hs(db, s, data, len < l->upto ? len : l->upto);
+}
 
 /* Is this a plausible DNS message? `tcp`: it starts with the 2-byte length
  * prefix. Checks the header and the first question name, bounded by `len`. */
