@@ -300,6 +300,30 @@ START_TEST(each_service_signature)
 }
 END_TEST
 
+START_TEST(udp_signatures_only_on_their_ports)
+{
+	/* UDP payload is run through the signatures only where an SNMP or
+	 * DHCP port is at either end: those names need their port, whichever
+	 * side sends first, and never come from the payload alone */
+	static const uint8_t snmp[] = { 0x30, 0x26, 0x02, 0x01, 0x01, 0x04, 0x06,
+		'p', 'u', 'b', 'l', 'i', 'c', 0xa0, 0x19 };
+	ck_assert_uint_eq(svc_of(17, 162, snmp, sizeof(snmp), NULL, 0), WEIR_SVC_SNMP);
+	ck_assert_uint_eq(svc_of(17, 161, NULL, 0, snmp, sizeof(snmp)), WEIR_SVC_SNMP);
+	ck_assert_uint_eq(svc_of(17, 1161, snmp, sizeof(snmp), snmp, sizeof(snmp)), WEIR_SVC_NONE);
+	ck_assert_uint_eq(svc_of(6, 161, snmp, sizeof(snmp), snmp, sizeof(snmp)), WEIR_SVC_NONE);
+	uint8_t dhcp[300];
+	memset(dhcp, 0, sizeof(dhcp));
+	dhcp[0] = 2; dhcp[1] = 1; dhcp[2] = 6;
+	dhcp[236] = 0x63; dhcp[237] = 0x82; dhcp[238] = 0x53; dhcp[239] = 0x63;
+	ck_assert_uint_eq(svc_of(17, 68, NULL, 0, dhcp, sizeof(dhcp)), WEIR_SVC_DHCP);
+	ck_assert_uint_eq(svc_of(17, 6767, dhcp, sizeof(dhcp), dhcp, sizeof(dhcp)), WEIR_SVC_NONE);
+	/* text signatures name nothing on UDP */
+	ck_assert_uint_eq(SVC_TXT(17, 80, "GET / HTTP/1.1\r\n\r\n", "HTTP/1.1 200 OK\r\n\r\n"),
+			  WEIR_SVC_NONE);
+	ck_assert_uint_eq(SVC_TXT(17, 21, "USER a\r\n", "220 hi\r\n"), WEIR_SVC_NONE);
+}
+END_TEST
+
 START_TEST(off_port_needs_both_sides)
 {
 	const char *req = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
@@ -1052,6 +1076,7 @@ int main(void)
 	tcase_add_test(tc, http_connect);
 	tcase_add_test(tc, request_before_confirmation_is_kept);
 	tcase_add_test(tc, each_service_signature);
+	tcase_add_test(tc, udp_signatures_only_on_their_ports);
 	tcase_add_test(tc, off_port_needs_both_sides);
 	tcase_add_test(tc, port_fallback_only_for_unseen_payload);
 	tcase_add_test(tc, port_lists_as_documented);
