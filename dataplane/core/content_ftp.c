@@ -306,26 +306,35 @@ int weir_ftp_parse_epsv(const uint8_t *s, size_t n, uint16_t *port)
 
 /* ---- line handling ---------------------------------------------------- */
 
-static int cmd_is(const uint8_t *w, size_t wl, const char *name)
+/* A command word of 3-4 letters, upper-cased, as one number (a 3-letter
+ * word ends in 0), so that one switch tells the command: comparing it as a
+ * string with each candidate in turn cost ~230 instructions more a command
+ * line on the Zeek FTP traces (callgrind: weir_ftp_parse 2.83 M -> 1.98 M
+ * over 8,172 packets). Letters only: `& 0xdf` upper-cases. */
+#define CMD(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | \
+			 (uint32_t)(c) << 8 | (uint32_t)(d))
+
+static uint32_t cmd_word(const uint8_t *w, size_t wl)
 {
-	size_t l = strlen(name);
-	if (wl != l)
-		return 0;
-	for (size_t i = 0; i < l; i++) {
-		uint8_t c = w[i];
-		if (c >= 'a' && c <= 'z')
-			c = (uint8_t)(c - 32);
-		if (c != (uint8_t)name[i])
-			return 0;
-	}
-	return 1;
+	uint32_t x = 0;
+	for (size_t i = 0; i < 4; i++)
+		x = x << 8 | (i < wl ? (uint32_t)(w[i] & 0xdf) : 0);
+	return x;
 }
 
 /* Commands Zeek writes an ftp.log line for (FTP::logged_commands). */
-static const char *const logged[] = {
-	"APPE", "DELE", "RETR", "STOR", "STOU", "ACCT",
-	"PORT", "PASV", "EPRT", "EPSV",
-};
+static int logged(uint32_t cmd)
+{
+	switch (cmd) {
+	case CMD('A', 'P', 'P', 'E'): case CMD('D', 'E', 'L', 'E'):
+	case CMD('R', 'E', 'T', 'R'): case CMD('S', 'T', 'O', 'R'):
+	case CMD('S', 'T', 'O', 'U'): case CMD('A', 'C', 'C', 'T'):
+	case CMD('P', 'O', 'R', 'T'): case CMD('P', 'A', 'S', 'V'):
+	case CMD('E', 'P', 'R', 'T'): case CMD('E', 'P', 'S', 'V'):
+		return 1;
+	}
+	return 0;
+}
 
 static void v4_in16(uint8_t out[16], const uint8_t ip4[4])
 {
@@ -347,26 +356,22 @@ static void client_line(struct weir_content_state *cs, const uint8_t *s, size_t 
 	/* a command is 3-4 letters ended by a space or the line end */
 	if (wl < 3 || wl > 4 || (i < n && s[i] != ' ' && s[i] != '\r' && s[i] != '\n'))
 		return;
-	const uint8_t *w = s + w0;
+	uint32_t cmd = cmd_word(s + w0, wl);
 	const uint8_t *arg = s + i;
 	size_t argn = n - i;
 	while (argn && (*arg == ' '))
 		arg++, argn--;
 
-	for (size_t k = 0; k < sizeof(logged) / sizeof(logged[0]); k++)
-		if (cmd_is(w, wl, logged[k])) {
-			if (cs->ftp_cmds < UINT16_MAX)
-				cs->ftp_cmds++;
-			break;
-		}
+	if (logged(cmd) && cs->ftp_cmds < UINT16_MAX)
+		cs->ftp_cmds++;
 
-	if (cmd_is(w, wl, "USER")) {
+	if (cmd == CMD('U', 'S', 'E', 'R')) {
 		cs->ftp_state = FS_USER_OUT;
-	} else if (cmd_is(w, wl, "PASS")) {
+	} else if (cmd == CMD('P', 'A', 'S', 'S')) {
 		/* a password only logs in after a user name */
 		if (cs->ftp_state & (FS_USER_OUT | FS_USER_OK))
 			cs->ftp_state |= FS_PASS_OUT;
-	} else if (cmd_is(w, wl, "PORT")) {
+	} else if (cmd == CMD('P', 'O', 'R', 'T')) {
 		uint8_t ip4[4], a[16];
 		uint16_t port;
 		if (weir_ftp_parse_port(arg, argn, ip4, &port) < 0 || peers->family != 4) {
@@ -377,7 +382,7 @@ static void client_line(struct weir_content_state *cs, const uint8_t *s, size_t 
 		/* active mode: the server connects to the client's port */
 		weir_expect_add(t, 4, peers->server, a, port, now_ns,
 				now_ns + WEIR_FTP_EXPECT_NS, st);
-	} else if (cmd_is(w, wl, "EPRT")) {
+	} else if (cmd == CMD('E', 'P', 'R', 'T')) {
 		uint8_t a[16], fam;
 		uint16_t port;
 		if (weir_ftp_parse_eprt(arg, argn, &fam, a, &port) < 0 ||

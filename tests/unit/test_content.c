@@ -819,6 +819,41 @@ START_TEST(ftp_login_success_and_commands)
 }
 END_TEST
 
+START_TEST(ftp_command_words)
+{
+	/* the ten commands of FTP::logged_commands in any case count; words
+	 * that only start or end like one, or are not followed by a space or
+	 * the line end, do not */
+	static const char *const counted[] = { "APPE a", "dele a", "Retr a", "sTOR a",
+		"stou", "ACCT x", "port 10,0,0,1,4,1", "Pasv", "EPRT |1|10.0.0.1|1025|",
+		"epsv" };
+	static const char *const not_counted[] = { "APP a", "APPEND a", "RETRX",
+		"XRETR a", "STOR\ta", "PASV2", "2PASV", "STO", "USER a", "PASS b",
+		"SYST", "QUIT", "NOOP", "R\xc3\xa9TR a", "ACC" };
+	struct conn c;
+	char line[64];
+	conn_init(&c, 6, "10.0.0.1", 40000, "10.0.0.2", 21);
+	sends(&c, 1, "220 hi\r\n");
+	for (size_t k = 0; k < sizeof(counted) / sizeof(counted[0]); k++) {
+		snprintf(line, sizeof(line), "%s\r\n", counted[k]);
+		sends(&c, 0, line);
+	}
+	for (size_t k = 0; k < sizeof(not_counted) / sizeof(not_counted[0]); k++) {
+		snprintf(line, sizeof(line), "%s\r\n", not_counted[k]);
+		sends(&c, 0, line);
+	}
+	/* lower-case login */
+	sends(&c, 0, "user bob\r\n");
+	sends(&c, 1, "331 pw\r\n");
+	sends(&c, 0, "pAsS x\r\n");
+	sends(&c, 1, "230 in\r\n");
+	struct weir_record r = fin(&c);
+	ck_assert_uint_eq(r.service, WEIR_SVC_FTP);
+	ck_assert_uint_eq(r.ct_ftp_cmd, 10);
+	ck_assert_uint_eq(r.is_ftp_login, 1);
+}
+END_TEST
+
 START_TEST(ftp_login_failure)
 {
 	struct conn c;
@@ -1092,6 +1127,7 @@ int main(void)
 	tcase_add_test(tc, random_bytes_never_crash);
 	tcase_add_test(tc, prefilter_agrees_with_hs_scan);
 	tcase_add_test(tc, ftp_login_success_and_commands);
+	tcase_add_test(tc, ftp_command_words);
 	tcase_add_test(tc, ftp_login_failure);
 	tcase_add_test(tc, ftp_truncated_and_split_lines);
 	tcase_add_test(tc, ftp_several_lines_per_segment);
