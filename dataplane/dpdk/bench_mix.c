@@ -13,7 +13,13 @@
  * costs weigh more here than in that data. Frames are 64 bytes on the wire,
  * or IMIX (7:4:1 of 64/594/1518) for data packets. The timeline runs at
  * 1 M frames/s of packet time, so each slot sends once per N us and closed
- * TCP flows time out (5 s) inside the run. */
+ * TCP flows time out (5 s) inside the run.
+ *
+ * Payloads are what those services send, cut to the frame: an HTTP request
+ * and response on port 80, TLS handshake and application-data records on
+ * 443, DNS queries and answers on 53. So content analysis does the work
+ * real traffic asks of it: the first payloads of each direction pass the
+ * signature prefilter and are scanned, port-80 flows are parsed as HTTP. */
 #include <stdlib.h>
 #include <string.h>
 #include "bench_mix.h"
@@ -71,6 +77,52 @@ void weir_bench_mix_free(struct weir_bench_mix *mx)
 
 static void put16(uint8_t *p, uint32_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
 static void put32(uint8_t *p, uint32_t v) { put16(p, v >> 16); put16(p + 2, v); }
+
+static const char http_req[] =
+	"GET /index.html HTTP/1.1\r\nHost: bench.example\r\nUser-Agent: weir-bench\r\n"
+	"Accept: */*\r\n\r\n";
+static const char http_resp[] =
+	"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000000\r\n\r\n";
+/* ClientHello and ServerHello record headers, then application data */
+static const uint8_t tls_chello[] = { 0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03 };
+static const uint8_t tls_shello[] = { 0x16, 0x03, 0x03, 0x00, 0x7a, 0x02, 0x00, 0x00, 0x76, 0x03, 0x03 };
+static const uint8_t tls_data[] = { 0x17, 0x03, 0x03, 0x05, 0xb4 };
+/* id, flags, 1 question (and 1 answer), bench.example A IN */
+static const uint8_t dns_query[] = { 0x4a, 0x17, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x05, 'b', 'e', 'n', 'c', 'h', 0x07, 'e', 'x', 'a', 'm', 'p', 'l', 'e',
+	0x00, 0x00, 0x01, 0x00, 0x01 };
+static const uint8_t dns_answer[] = { 0x4a, 0x17, 0x81, 0x80, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00,
+	0x00, 0x00, 0x05, 'b', 'e', 'n', 'c', 'h', 0x07, 'e', 'x', 'a', 'm', 'p', 'l', 'e',
+	0x00, 0x00, 0x01, 0x00, 0x01, 0xc0, 0x0c, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x0e,
+	0x10, 0x00, 0x04, 0xc0, 0x00, 0x02, 0x01 };
+
+/* `n` payload bytes of the service on `port`; `first`: the direction's
+ * first payload (a request, a greeting, a handshake). */
+static void fill_payload(uint8_t *p, unsigned n, uint16_t port, int cli, int first)
+{
+	const uint8_t *head;
+	size_t hlen;
+	uint8_t fill;
+
+	if (port == 80) {
+		/* the client pipelines requests; the server sends body */
+		head = (const uint8_t *)(cli ? http_req : http_resp);
+		hlen = cli ? sizeof(http_req) - 1 : (first ? sizeof(http_resp) - 1 : 0);
+		fill = 'a';
+	} else if (port == 443) {
+		head = first ? (cli ? tls_chello : tls_shello) : tls_data;
+		hlen = first ? sizeof(tls_chello) : sizeof(tls_data);
+		fill = 0x5c;
+	} else {
+		head = cli ? dns_query : dns_answer;
+		hlen = cli ? sizeof(dns_query) : sizeof(dns_answer);
+		fill = 0;
+	}
+	if (hlen > n)
+		hlen = n;
+	memcpy(p, head, hlen);
+	memset(p + hlen, fill, n - hlen);
+}
 
 /* TCP flags of packet `pos` of `pkts`, and whether the client sends it. */
 static uint8_t tcp_step(unsigned pos, unsigned pkts, int *from_client)
@@ -140,8 +192,8 @@ void weir_bench_mix_frame(struct weir_bench_mix *mx, uint64_t k, uint8_t *d,
 	} else {
 		put16(l + 4, 8 + payload);
 	}
-	/* Payload bytes stay as the buffer has them: content analysis sees
-	 * data, the generator does not spend time writing it. */
+	if (payload)
+		fill_payload(l + l4, payload, sport, cli, s->tcp ? pos <= 4 : pos < 2);
 	*caplen = len;
 	*wire = sz;
 	*ts_ns = mx->base_ns + k * 1000;
