@@ -16,6 +16,7 @@ struct weir_ctwin {
 	uint32_t size;    /* window length, current record included */
 	uint32_t used;
 	uint32_t next;    /* slot the next record overwrites */
+	uint32_t wide;    /* slots whose addresses use more than word 0 */
 	uint32_t *f[F_MAX];
 };
 
@@ -92,6 +93,43 @@ static void count_range(const struct weir_ctwin *w, const uint32_t me[F_MAX],
 	c->dst_src += dst_src;
 }
 
+/* count_range() for a window in which no address uses more than its first
+ * word (IPv4 only, the common case: the decoder zeroes the rest), and a
+ * record like them: words 1-3 are equal everywhere, so 5 fields decide
+ * instead of 11 (~1,090 to ~600 instructions a record, callgrind). */
+__attribute__((target_clones("avx2", "default"), optimize("O3")))
+static void count_range4(const struct weir_ctwin *w, const uint32_t me[F_MAX],
+			 uint32_t lo, uint32_t hi, struct ct_counts *c)
+{
+	const uint32_t *s0 = w->f[F_S0], *d0 = w->f[F_D0];
+	const uint32_t *sp = w->f[F_SPORT], *dp = w->f[F_DPORT], *sv = w->f[F_SVC];
+	uint32_t src = 0, dst = 0, srv_src = 0, srv_dst = 0, src_dport = 0, dst_sport = 0, dst_src = 0;
+
+	for (uint32_t i = lo; i < hi; i++) {
+		uint32_t ss = s0[i] == me[F_S0], sd = d0[i] == me[F_D0];
+		uint32_t same_svc = sv[i] == me[F_SVC];
+		src += ss;
+		dst += sd;
+		srv_src += ss & same_svc;
+		srv_dst += sd & same_svc;
+		src_dport += ss & (dp[i] == me[F_DPORT]);
+		dst_sport += sd & (sp[i] == me[F_SPORT]);
+		dst_src += ss & sd;
+	}
+	c->src += src;
+	c->dst += dst;
+	c->srv_src += srv_src;
+	c->srv_dst += srv_dst;
+	c->src_dport += src_dport;
+	c->dst_sport += dst_sport;
+	c->dst_src += dst_src;
+}
+
+static int is_wide(const uint32_t me[F_MAX])
+{
+	return (me[F_S1] | me[F_S2] | me[F_S3] | me[F_D1] | me[F_D2] | me[F_D3]) != 0;
+}
+
 /* The same counts for the one slot `i`: the oldest record, which leaves
  * the window as this one enters. Scalar, because the vector loop's set-up
  * cost 176 instructions for this single slot (callgrind). */
@@ -127,7 +165,10 @@ void weir_ctwin_peek(const struct weir_ctwin *w, struct weir_record *r)
 	slot_of(me, r);
 	/* The window is this record plus the size-1 before it: every used
 	 * slot but, once the ring is full, the oldest (the one at `next`). */
-	count_range(w, me, 0, w->used, &c);
+	if (w->wide || is_wide(me))
+		count_range(w, me, 0, w->used, &c);
+	else
+		count_range4(w, me, 0, w->used, &c);
 	if (w->used == w->size)
 		count_one(w, me, w->next, &oldest);
 	r->ct_srv_src = sat16(1 + c.srv_src - oldest.srv_src);
@@ -145,6 +186,13 @@ void weir_ctwin_apply(struct weir_ctwin *w, struct weir_record *r)
 
 	weir_ctwin_peek(w, r);
 	slot_of(me, r);
+	if (w->used == w->size) {
+		uint32_t old[F_MAX];
+		for (int i = 0; i < F_MAX; i++)
+			old[i] = w->f[i][w->next];
+		w->wide -= (uint32_t)is_wide(old);
+	}
+	w->wide += (uint32_t)is_wide(me);
 	for (int i = 0; i < F_MAX; i++)
 		w->f[i][w->next] = me[i];
 	w->next = (w->next + 1) % w->size;

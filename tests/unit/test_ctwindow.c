@@ -119,7 +119,10 @@ START_TEST(counts_match_their_definition)
 			struct weir_record x = rec((uint8_t)(r % 5), (uint8_t)((r >> 3) % 4),
 						   (uint16_t)((r >> 6) % 3), (uint16_t)((r >> 8) % 3),
 						   (uint8_t)((r >> 10) % 3));
-			if ((r >> 12) & 1) {
+			/* Addresses beyond word 0 (IPv6-like) only in every other
+			 * stretch of 500, so the IPv4-only scan runs too, and
+			 * windows pass in and out of holding one. */
+			if ((r >> 12) & 1 && (i / 500) % 2) {
 				x.srcip[0] = 0x20; x.srcip[15] = (uint8_t)((r >> 13) % 2);
 			}
 			struct weir_record y = x;
