@@ -310,7 +310,7 @@ void weir_ft_remove(struct weir_flowtable *ft, uint32_t idx)
 static void emit_and_remove(struct weir_flowtable *ft, uint32_t idx,
 			    enum weir_end_reason why)
 {
-	ft->emit(ft->emit_ctx, &ft->flows[idx], &ft->content[idx], why);
+	ft->emit(ft->emit_ctx, &ft->flows[idx], &ft->flows[idx].content, why);
 	weir_ft_remove(ft, idx);
 }
 
@@ -391,7 +391,7 @@ new_flow(struct weir_flowtable *ft, const struct weir_ft_hkey *hk,
 		uint32_t v = lost.idx1 - 1;
 		ft->st.flows_evicted++;
 		if (v != idx) {
-			ft->emit(ft->emit_ctx, &ft->flows[v], &ft->content[v], WEIR_END_EVICTED);
+			ft->emit(ft->emit_ctx, &ft->flows[v], &ft->flows[v].content, WEIR_END_EVICTED);
 			weir_ftw_unlink(ft, v);
 			weir_fta_unlink(ft, v);
 			ft->flows[v].in_use = 0;
@@ -466,10 +466,10 @@ void weir_ft_prefetch_flow(const struct weir_flowtable *ft,
 		uint32_t e = bk->s[i].idx1;
 		if (e && bk->s[i].tag == tag) {
 			const char *f = (const char *)&ft->flows[e - 1];
-			for (size_t off = 0; off < sizeof(struct weir_flow); off += 64)
+			for (size_t off = 0; off < offsetof(struct weir_flow, content); off += 64)
 				__builtin_prefetch(f + off, 1, 3);
 			if (with_content)
-				__builtin_prefetch(&ft->content[e - 1], 1, 3);
+				__builtin_prefetch(&ft->flows[e - 1].content, 1, 3);
 			hk->hint = e - 1;
 			return;
 		}
@@ -487,7 +487,6 @@ void weir_ft_prefetch_free(const struct weir_flowtable *ft, unsigned n)
 		const char *f = (const char *)&ft->flows[e];
 		for (size_t off = 0; off < sizeof(struct weir_flow); off += 64)
 			__builtin_prefetch(f + off, 1, 3);
-		__builtin_prefetch(&ft->content[e], 1, 3);
 		__builtin_prefetch(&ft->meta[e], 1, 3);
 	}
 }
@@ -495,7 +494,8 @@ void weir_ft_prefetch_free(const struct weir_flowtable *ft, unsigned n)
 struct weir_content_state *weir_ft_content(struct weir_flowtable *ft,
 					   struct weir_flow *flow)
 {
-	return &ft->content[weir_ft_index_of(ft, flow)];
+	(void)ft;
+	return &flow->content;
 }
 
 void weir_ft_set_class(struct weir_flowtable *ft, struct weir_flow *flow,
@@ -645,7 +645,7 @@ void weir_ft_flush(struct weir_flowtable *ft)
 		sort_by_flow_id(ft, v, n);
 	for (uint32_t i = 0; i < n; i++) {
 		ft->st.flows_flushed++;
-		ft->emit(ft->emit_ctx, &ft->flows[v[i]], &ft->content[v[i]],
+		ft->emit(ft->emit_ctx, &ft->flows[v[i]], &ft->flows[v[i]].content,
 			 WEIR_END_SHUTDOWN);
 	}
 	reset_entries(ft, 0);
@@ -712,8 +712,7 @@ struct weir_flowtable *weir_ft_create(const struct weir_ft_config *cfg,
 	size_t cap = ft->capacity;
 	size_t off_b = 0;
 	size_t off_f = off_b + align64((size_t)nb * sizeof(struct weir_ft_bucket));
-	size_t off_c = off_f + align64(cap * sizeof(struct weir_flow));
-	size_t off_m = off_c + align64(cap * sizeof(struct weir_content_state));
+	size_t off_m = off_f + align64(cap * sizeof(struct weir_flow));
 	size_t off_s = off_m + align64(cap * sizeof(struct weir_ft_meta));
 	size_t off_w = off_s + align64(cap * sizeof(uint32_t));
 	size_t wheel_heads = align64((size_t)ft->wsize * sizeof(uint32_t));
@@ -744,7 +743,6 @@ struct weir_flowtable *weir_ft_create(const struct weir_ft_config *cfg,
 	char *m = ft->mem;
 	ft->buckets = (struct weir_ft_bucket *)(m + off_b);
 	ft->flows = (struct weir_flow *)(m + off_f);
-	ft->content = (struct weir_content_state *)(m + off_c);
 	ft->meta = (struct weir_ft_meta *)(m + off_m);
 	ft->freestk = (uint32_t *)(m + off_s);
 	for (unsigned c = 0; c < WEIR_TO_MAX; c++) {

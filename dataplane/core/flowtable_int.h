@@ -88,7 +88,6 @@ struct weir_flowtable {
 	uint32_t *freestk;       /* free entry indices; pop gives the lowest first */
 
 	/* cold */
-	struct weir_content_state *content;
 	struct weir_ft_meta *meta;
 	struct weir_ft_slot stash[WEIR_FT_STASH];
 	uint32_t kick;           /* rotates the cuckoo victim choice */

@@ -151,7 +151,7 @@ static void expire(struct weir_flowtable *ft, uint32_t e)
 {
 	struct weir_flow *f = &ft->flows[e];
 	ft->st.flows_expired++;
-	ft->emit(ft->emit_ctx, f, &ft->content[e],
+	ft->emit(ft->emit_ctx, f, &ft->flows[e].content,
 		 valid_class(f->tclass) == WEIR_TO_TCP_CLOSED ? WEIR_END_CLOSED : WEIR_END_IDLE);
 	weir_ft_remove(ft, e);
 }
@@ -216,7 +216,7 @@ static void run_active(struct weir_flowtable *ft, uint64_t now)
 			continue;
 		}
 		ft->st.active_slices++;
-		ft->emit(ft->emit_ctx, f, &ft->content[e], WEIR_END_ACTIVE);
+		ft->emit(ft->emit_ctx, f, &ft->flows[e].content, WEIR_END_ACTIVE);
 		/* The callback starts the new slice (first_ns = now); if it did
 		 * not, do it here so the flow is not sliced again at once. */
 		if (active_deadline(ft, f) <= now)
