@@ -5,7 +5,9 @@
  * colliding 5-tuples offline and turn every lookup into a long probe
  * ("hash flooding"). SipHash (Aumasson & Bernstein) is the standard answer;
  * we use the reduced-round SipHash-1-3 variant for speed (as CPython and
- * Rust's std do). Written from the published specification.
+ * Rust's std do). Written from the published specification. Where the CPU
+ * has AES-NI, IPv4 keys go through four keyed AES rounds instead
+ * (hash_aes.c, with its own argument); IPv6 keys and fragments stay here.
  *
  * weir_hash_mx() is a cheaper keyed multiply-xor hash, kept so the cost
  * difference can be measured (test_flowtable prints both); it is not used by
