@@ -451,6 +451,19 @@ void weir_ft_prefetch_index(const struct weir_flowtable *ft,
 	__builtin_prefetch(&ft->buckets[(uint32_t)hk->hash & ft->bmask], 0, 3);
 }
 
+/* The entry's four hot lines, written out: as a loop gcc kept the loop,
+ * 18 instructions a packet (callgrind). */
+_Static_assert(offsetof(struct weir_flow, content) == 256, "hot part is 4 lines");
+static inline void prefetch_hot(const struct weir_flow *flow)
+{
+	const char *f = (const char *)flow;
+
+	__builtin_prefetch(f, 1, 3);
+	__builtin_prefetch(f + 64, 1, 3);
+	__builtin_prefetch(f + 128, 1, 3);
+	__builtin_prefetch(f + 192, 1, 3);
+}
+
 /* The entry a tag match in the primary bucket points at: only a guess (the
  * key is compared at lookup), which is all a prefetch needs. Its feature
  * lines, and its content state when the packet carries payload, are what
@@ -465,9 +478,7 @@ void weir_ft_prefetch_flow(const struct weir_flowtable *ft,
 	for (int i = 0; i < WEIR_FT_WAYS; i++) {
 		uint32_t e = bk->s[i].idx1;
 		if (e && bk->s[i].tag == tag) {
-			const char *f = (const char *)&ft->flows[e - 1];
-			for (size_t off = 0; off < offsetof(struct weir_flow, content); off += 64)
-				__builtin_prefetch(f + off, 1, 3);
+			prefetch_hot(&ft->flows[e - 1]);
 			if (with_content)
 				__builtin_prefetch(&ft->flows[e - 1].content, 1, 3);
 			hk->hint = e - 1;
@@ -484,9 +495,8 @@ void weir_ft_prefetch_free(const struct weir_flowtable *ft, unsigned n)
 {
 	for (unsigned i = 0; i < n && i < ft->nfree; i++) {
 		uint32_t e = ft->freestk[ft->nfree - 1 - i];
-		const char *f = (const char *)&ft->flows[e];
-		for (size_t off = 0; off < sizeof(struct weir_flow); off += 64)
-			__builtin_prefetch(f + off, 1, 3);
+		prefetch_hot(&ft->flows[e]);
+		__builtin_prefetch(&ft->flows[e].content, 1, 3);
 		__builtin_prefetch(&ft->meta[e], 1, 3);
 	}
 }
