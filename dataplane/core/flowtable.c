@@ -501,13 +501,6 @@ void weir_ft_prefetch_free(const struct weir_flowtable *ft, unsigned n)
 	}
 }
 
-struct weir_content_state *weir_ft_content(struct weir_flowtable *ft,
-					   struct weir_flow *flow)
-{
-	(void)ft;
-	return &flow->content;
-}
-
 void weir_ft_set_class(struct weir_flowtable *ft, struct weir_flow *flow,
 		       unsigned tclass)
 {
