@@ -629,6 +629,11 @@ static int radix_by_flow_id(const struct weir_flowtable *ft, uint32_t *v, size_t
 	return 0;
 }
 
+/* Records a flush fetches an entry ahead of emitting it. The bench's final
+ * flush of 1.58 M live flows (scripts/bench-dataplane): 897 cycles a record
+ * without, 418-474 with 4, 16 or 32. */
+#define FLUSH_AHEAD 16
+
 void weir_ft_flush(struct weir_flowtable *ft)
 {
 	/* The free stack's unused tail has exactly one place per live entry:
@@ -646,7 +651,13 @@ void weir_ft_flush(struct weir_flowtable *ft)
 	 * for when there is none. */
 	if (n < 1024 || radix_by_flow_id(ft, v, n) < 0)
 		sort_by_flow_id(ft, v, n);
+	/* Creation order is no memory order: each record's entry is a cold
+	 * line set, fetched FLUSH_AHEAD records before it is emitted. */
 	for (uint32_t i = 0; i < n; i++) {
+		if (i + FLUSH_AHEAD < n) {
+			prefetch_hot(&ft->flows[v[i + FLUSH_AHEAD]]);
+			__builtin_prefetch(&ft->flows[v[i + FLUSH_AHEAD]].content, 0, 3);
+		}
 		ft->st.flows_flushed++;
 		ft->emit(ft->emit_ctx, &ft->flows[v[i]], &ft->flows[v[i]].content,
 			 WEIR_END_SHUTDOWN);
