@@ -185,10 +185,12 @@ static void start_flow(struct weir_engine *eng, struct weir_flow *flow,
 		weir_content_init(eng->content, weir_ft_content(eng->ft, flow), pkt);
 }
 
+/* One test, nearly always false, where && would branch on the protocol,
+ * which is random from packet to packet. */
 static int is_bare_syn(const struct weir_pkt *pkt)
 {
-	return pkt->proto == 6 && pkt->l4_hdr_len &&
-	       (pkt->tcp_flags & (WEIR_TH_SYN | WEIR_TH_ACK | WEIR_TH_RST)) == WEIR_TH_SYN;
+	return (pkt->proto == 6) & (pkt->l4_hdr_len != 0) &
+	       ((pkt->tcp_flags & (WEIR_TH_SYN | WEIR_TH_ACK | WEIR_TH_RST)) == WEIR_TH_SYN);
 }
 
 static struct weir_flow *track(struct weir_engine *eng, struct weir_pkt *pkt,
@@ -197,7 +199,7 @@ static struct weir_flow *track(struct weir_engine *eng, struct weir_pkt *pkt,
 	int side = hk->side, is_new;
 	struct weir_flow *flow = weir_ft_lookup_hkey(eng->ft, hk, pkt->proto, pkt->ts_ns, &is_new);
 
-	if (!is_new && is_bare_syn(pkt) && weir_feat_tcp_closed(&flow->feat)) {
+	if (is_bare_syn(pkt) && !is_new && weir_feat_tcp_closed(&flow->feat)) {
 		/* A new connection on a closed 5-tuple: finish the old one. */
 		weir_ft_close(eng->ft, flow, WEIR_END_REUSE);
 		flow = weir_ft_lookup_hkey(eng->ft, hk, pkt->proto, pkt->ts_ns, &is_new);

@@ -519,11 +519,12 @@ void weir_ft_prefetch_flow(const struct weir_flowtable *ft,
 	int i = first_tag_match(bk, tag);
 
 	if (i >= 0) {
-		uint32_t e = bk->s[i].idx1;
-		prefetch_hot(&ft->flows[e - 1]);
-		if (with_content)
-			__builtin_prefetch(&ft->flows[e - 1].content, 1, 3);
-		hk->hint = e - 1;
+		const struct weir_flow *f = &ft->flows[bk->s[i].idx1 - 1];
+		prefetch_hot(f);
+		/* without payload, line 0 again: a select, where a branch
+		 * would follow the random payload-or-not */
+		__builtin_prefetch(with_content ? (const void *)&f->content : (const void *)f, 1, 3);
+		hk->hint = bk->s[i].idx1 - 1;
 		return;
 	}
 	__builtin_prefetch(&ft->buckets[alt_bucket(ft, b, tag)], 0, 3);
