@@ -208,13 +208,13 @@ static struct weir_flow *track(struct weir_engine *eng, struct weir_pkt *pkt,
 		start_flow(eng, flow, pkt, side);
 
 	weir_ft_touch(flow, pkt->ts_ns);
-	weir_feat_update(&flow->feat, pkt, side);
+	int closed = weir_feat_update(&flow->feat, pkt, side);
 	/* Payload the snaplen cut still counts: the content module's port
 	 * fallback needs to know payload went by. */
 	if (eng->content && pkt->l4_payload_len)
 		weir_content_update(eng->content, weir_ft_content(eng->ft, flow),
 				    pkt, side == flow->feat.src_side, pkt->ts_ns);
-	if (flow->tclass == WEIR_TO_TCP && weir_feat_tcp_closed(&flow->feat))
+	if (closed & (flow->tclass == WEIR_TO_TCP))
 		weir_ft_set_class(eng->ft, flow, WEIR_TO_TCP_CLOSED);
 	eng->st.processed++;
 	eng->st.ip_short += pkt->ip_short;

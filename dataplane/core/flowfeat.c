@@ -373,7 +373,19 @@ static void tcp_machine(struct weir_feat *f, struct weir_feat_dir *d,
 		f->tcp_status |= FS_NORMAL_CLOSE;
 }
 
-void weir_feat_update(struct weir_feat *f, const struct weir_pkt *pkt, int side)
+/* Closed as Argus sees it (weir_feat_tcp_closed): a TCP flow started and
+ * in one of these states, as a mask of TS_* bits. */
+#define TS_CLOSED_MASK (1u << TS_CLOSE_WAIT | 1u << TS_FIN_WAIT_1 | 1u << TS_CLOSING | \
+			1u << TS_LAST_ACK | 1u << TS_FIN_WAIT_2 | 1u << TS_TIME_WAIT | \
+			1u << TS_LISTEN | 1u << TS_CLOSED)
+
+static int closed_now(const struct weir_feat *f)
+{
+	return (f->proto_class == FC_TCP) & ((f->tcp_status & FS_STARTED) != 0) &
+	       (int)((TS_CLOSED_MASK >> (f->tcp_state & 31)) & 1);
+}
+
+int weir_feat_update(struct weir_feat *f, const struct weir_pkt *pkt, int side)
 {
 	struct weir_feat_dir *d = &f->dir[side & 1];
 	struct weir_feat_dir *o = &f->dir[!(side & 1)];
@@ -410,6 +422,7 @@ void weir_feat_update(struct weir_feat *f, const struct weir_pkt *pkt, int side)
 		d->bits |= inproto ? FD_ACT : FD_IDLE;
 		d->last_ns = pkt->ts_ns;
 	}
+	return closed_now(f);
 }
 
 /* Closed as Argus sees it: the states in which a new SYN starts a new flow
@@ -418,15 +431,7 @@ void weir_feat_update(struct weir_feat *f, const struct weir_pkt *pkt, int side)
  * same flow (sloss), as in Argus. */
 int weir_feat_tcp_closed(const struct weir_feat *f)
 {
-	if (f->proto_class != FC_TCP || !(f->tcp_status & FS_STARTED))
-		return 0;
-	switch (f->tcp_state) {
-	case TS_CLOSE_WAIT: case TS_FIN_WAIT_1: case TS_CLOSING: case TS_LAST_ACK:
-	case TS_FIN_WAIT_2: case TS_TIME_WAIT: case TS_LISTEN: case TS_CLOSED:
-		return 1;
-	default:
-		return 0;
-	}
+	return closed_now(f);
 }
 
 static unsigned tcp_state_of(const struct weir_feat *f, int reversed)

@@ -53,8 +53,10 @@ struct weir_feat {
 /* First packet of a flow. `side` is the key side the packet came from. */
 void weir_feat_init(struct weir_feat *f, const struct weir_pkt *pkt, int side);
 
-/* Every packet (the first one too, after init). */
-void weir_feat_update(struct weir_feat *f, const struct weir_pkt *pkt, int side);
+/* Every packet (the first one too, after init). Returns
+ * weir_feat_tcp_closed() as the packet leaves it, computed without a
+ * branch: the engine tests it on every packet. */
+int weir_feat_update(struct weir_feat *f, const struct weir_pkt *pkt, int side);
 
 /* TCP: has the connection closed (FIN both ways, or RST)? Drives the short
  * grace timeout and reuse of the 5-tuple by a new SYN. */
