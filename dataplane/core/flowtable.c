@@ -195,12 +195,43 @@ static uint32_t alt_bucket(const struct weir_flowtable *ft, uint32_t b, uint32_t
 	return (b ^ (((tag * 0x9e3779b1u) >> 7) | 1u)) & ft->bmask;
 }
 
+/* The slots of a bucket holding `tag`, as bit i for slot i; tag 0 gives
+ * the empty slots. Where a flow sits in its bucket, and which slots are
+ * free, is random, so a loop over the slots mispredicts its exit about
+ * once a bucket; compared all at once there is one branch on the result,
+ * nearly always the same way. */
+#if defined(__SSE2__)
+_Static_assert(sizeof(struct weir_ft_slot) == 8 && WEIR_FT_WAYS == 8,
+	       "tag_mask: 8 slots of (tag, idx1)");
+static inline unsigned tag_mask(const struct weir_ft_bucket *bk, uint32_t tag)
+{
+	const __m128 *v = (const __m128 *)bk->s;
+	__m128i t = _mm_set1_epi32((int)tag);
+	/* the tags are the even 32-bit lanes */
+	__m128i lo = _mm_castps_si128(_mm_shuffle_ps(v[0], v[1], _MM_SHUFFLE(2, 0, 2, 0)));
+	__m128i hi = _mm_castps_si128(_mm_shuffle_ps(v[2], v[3], _MM_SHUFFLE(2, 0, 2, 0)));
+	__m128i eq = _mm_packs_epi32(_mm_cmpeq_epi32(lo, t), _mm_cmpeq_epi32(hi, t));
+	return (unsigned)_mm_movemask_epi8(_mm_packs_epi16(eq, _mm_setzero_si128()));
+}
+#else
+static inline unsigned tag_mask(const struct weir_ft_bucket *bk, uint32_t tag)
+{
+	unsigned m = 0;
+	for (int i = 0; i < WEIR_FT_WAYS; i++)
+		m |= (unsigned)(bk->s[i].tag == tag) << i;
+	return m;
+}
+#endif
+
+static int first_tag_match(const struct weir_ft_bucket *bk, uint32_t tag)
+{
+	unsigned m = tag_mask(bk, tag);
+	return m ? __builtin_ctz(m) : -1;
+}
+
 static int bucket_free_slot(const struct weir_ft_bucket *bk)
 {
-	for (int i = 0; i < WEIR_FT_WAYS; i++)
-		if (!bk->s[i].idx1)
-			return i;
-	return -1;
+	return first_tag_match(bk, 0);
 }
 
 static uint32_t index_find(const struct weir_flowtable *ft,
@@ -211,9 +242,9 @@ static uint32_t index_find(const struct weir_flowtable *ft,
 
 	for (int pass = 0; pass < 2; pass++) {
 		const struct weir_ft_bucket *bk = &ft->buckets[b];
-		for (int i = 0; i < WEIR_FT_WAYS; i++) {
-			uint32_t e = bk->s[i].idx1;
-			if (e && bk->s[i].tag == tag && key_eq(&ft->flows[e - 1].key, k))
+		for (unsigned m = tag_mask(bk, tag); m; m &= m - 1) {
+			uint32_t e = bk->s[__builtin_ctz(m)].idx1;
+			if (key_eq(&ft->flows[e - 1].key, k))
 				return e - 1;
 		}
 		b = alt_bucket(ft, b, tag);
@@ -463,35 +494,6 @@ void weir_ft_prefetch_index(const struct weir_flowtable *ft,
 {
 	__builtin_prefetch(&ft->buckets[(uint32_t)hk->hash & ft->bmask], 0, 3);
 }
-
-/* The first slot of a bucket holding `tag` (and an entry), or -1. Where a
- * flow sits in its bucket is random, so a loop over the slots mispredicts
- * its exit about once a packet; compared all at once there is one branch,
- * taken for nearly every packet (no match: a new flow). */
-#if defined(__SSE2__)
-_Static_assert(sizeof(struct weir_ft_slot) == 8 && WEIR_FT_WAYS == 8,
-	       "first_tag_match: 8 slots of (tag, idx1)");
-static inline int first_tag_match(const struct weir_ft_bucket *bk, uint32_t tag)
-{
-	const __m128 *v = (const __m128 *)bk->s;
-	__m128i t = _mm_set1_epi32((int)tag);
-	/* the tags are the even 32-bit lanes; an empty slot's is 0, which
-	 * tag_of() never gives */
-	__m128i lo = _mm_castps_si128(_mm_shuffle_ps(v[0], v[1], _MM_SHUFFLE(2, 0, 2, 0)));
-	__m128i hi = _mm_castps_si128(_mm_shuffle_ps(v[2], v[3], _MM_SHUFFLE(2, 0, 2, 0)));
-	__m128i eq = _mm_packs_epi32(_mm_cmpeq_epi32(lo, t), _mm_cmpeq_epi32(hi, t));
-	unsigned m = (unsigned)_mm_movemask_epi8(eq);
-	return m ? __builtin_ctz(m) >> 1 : -1;
-}
-#else
-static inline int first_tag_match(const struct weir_ft_bucket *bk, uint32_t tag)
-{
-	for (int i = 0; i < WEIR_FT_WAYS; i++)
-		if (bk->s[i].tag == tag)
-			return i;
-	return -1;
-}
-#endif
 
 /* The entry's four hot lines, written out: as a loop gcc kept the loop,
  * 18 instructions a packet (callgrind). */
