@@ -186,11 +186,14 @@ static void start_flow(struct weir_engine *eng, struct weir_flow *flow,
 }
 
 /* One test, nearly always false, where && would branch on the protocol,
- * which is random from packet to packet. */
+ * which is random from packet to packet (so would &: gcc splits it; the
+ * differences or'ed together it cannot). */
 static int is_bare_syn(const struct weir_pkt *pkt)
 {
-	return (pkt->proto == 6) & (pkt->l4_hdr_len != 0) &
-	       ((pkt->tcp_flags & (WEIR_TH_SYN | WEIR_TH_ACK | WEIR_TH_RST)) == WEIR_TH_SYN);
+	uint32_t off = (uint32_t)(pkt->proto ^ 6) |
+		       (((uint32_t)pkt->tcp_flags & (WEIR_TH_SYN | WEIR_TH_ACK | WEIR_TH_RST)) ^ WEIR_TH_SYN) |
+		       (uint32_t)(pkt->l4_hdr_len == 0);
+	return off == 0;
 }
 
 static struct weir_flow *track(struct weir_engine *eng, struct weir_pkt *pkt,
