@@ -47,6 +47,9 @@ struct weir_ft_meta {
 #define WEIR_FT_WHEEL_MIN 256u
 #define WEIR_FT_WHEEL_MAX (1u << 20)
 
+/* Expired entries a wheel run keeps before removing them. */
+#define WEIR_FT_DEFER 8
+
 /* Eviction search bounds (entries examined per timeout class). */
 #define WEIR_FT_EVICT_BUDGET 256
 #define WEIR_FT_EVICT_AFTER_FIRST 8
@@ -91,6 +94,10 @@ struct weir_flowtable {
 	struct weir_ft_meta *meta;
 	struct weir_ft_slot stash[WEIR_FT_STASH];
 	uint32_t kick;           /* rotates the cuckoo victim choice */
+	/* Expired entries whose removal waits for their cold index bucket
+	 * and queue neighbours (flowtable_wheel.c), oldest at dead_head. */
+	uint32_t dead[WEIR_FT_DEFER];
+	uint32_t dead_head, ndead;
 
 	/* wheel */
 	uint32_t *whead[WEIR_TO_MAX];   /* list head per slot, WEIR_FT_NIL = empty */
