@@ -553,8 +553,7 @@ void weir_ft_set_class(struct weir_flowtable *ft, struct weir_flow *flow,
 	if (tclass >= WEIR_TO_MAX || flow->tclass == tclass)
 		return;
 	flow->tclass = (uint8_t)tclass;
-	weir_ftw_unlink(ft, idx);
-	weir_ftw_file(ft, idx, tclass, weir_ftw_want_slot(ft, flow));
+	weir_ftw_refile_later(ft, idx);
 }
 
 void weir_ft_close(struct weir_flowtable *ft, struct weir_flow *flow,

@@ -49,6 +49,8 @@ struct weir_ft_meta {
 
 /* Expired entries a wheel run keeps before removing them. */
 #define WEIR_FT_DEFER 8
+/* Class changes kept at each of the two stages before their re-filing. */
+#define WEIR_FT_RECLASS 8
 
 /* Eviction search bounds (entries examined per timeout class). */
 #define WEIR_FT_EVICT_BUDGET 256
@@ -98,6 +100,11 @@ struct weir_flowtable {
 	 * and queue neighbours (flowtable_wheel.c), oldest at dead_head. */
 	uint32_t dead[WEIR_FT_DEFER];
 	uint32_t dead_head, ndead;
+	/* Entries whose class changed, waiting to be re-filed
+	 * (weir_ftw_refile_later): stage 0 waits for the entry's metadata,
+	 * stage 1 for its list neighbours'. Oldest at rc_head. */
+	uint32_t rc[2][WEIR_FT_RECLASS];
+	uint32_t rc_head[2], nrc[2];
 
 	/* wheel */
 	uint32_t *whead[WEIR_TO_MAX];   /* list head per slot, WEIR_FT_NIL = empty */
@@ -143,6 +150,10 @@ uint64_t weir_ftw_want_slot(const struct weir_flowtable *ft,
 void weir_ftw_file(struct weir_flowtable *ft, uint32_t idx, unsigned wclass,
 		   uint64_t slot);
 void weir_ftw_unlink(struct weir_flowtable *ft, uint32_t idx);
+/* Re-file entry idx at its (class changed) deadline, soon: before the
+ * next weir_ft_advance(), and before weir_ftw_refile_drain() returns. */
+void weir_ftw_refile_later(struct weir_flowtable *ft, uint32_t idx);
+void weir_ftw_refile_drain(struct weir_flowtable *ft);
 void weir_ftw_reset(struct weir_flowtable *ft);
 /* Before the first advance(), start the wheel at the first time seen, so
  * that slot numbers near "now" are where the scans begin. */
