@@ -102,6 +102,34 @@ void weir_ftw_unlink(struct weir_flowtable *ft, uint32_t idx)
 	m->wclass = WEIR_TO_MAX;
 }
 
+/* Small FIFOs of entry indices (the deferred removals and re-filings
+ * below): push returns the oldest when it had to make room, pop the
+ * oldest; WEIR_FT_NIL for none. */
+static uint32_t fifo_push(uint32_t *q, uint32_t *head, uint32_t *n, uint32_t cap,
+			  uint32_t idx)
+{
+	uint32_t out = WEIR_FT_NIL;
+
+	if (*n == cap) {
+		out = q[*head];
+		q[*head] = idx;
+		*head = (*head + 1) % cap;
+	} else {
+		q[(*head + (*n)++) % cap] = idx;
+	}
+	return out;
+}
+
+static uint32_t fifo_pop(uint32_t *q, uint32_t *head, uint32_t *n, uint32_t cap)
+{
+	if (!*n)
+		return WEIR_FT_NIL;
+	uint32_t out = q[*head];
+	*head = (*head + 1) % cap;
+	(*n)--;
+	return out;
+}
+
 /* A class change (TCP to closed, on the FIN that closes the flow) moves
  * the deadline earlier, so the entry must be re-filed: unlinked from its
  * list and appended to another. That touches its metadata and its two list
@@ -124,19 +152,14 @@ static void refile_now(struct weir_flowtable *ft, uint32_t idx)
 	weir_ftw_file(ft, idx, valid_class(f->tclass), weir_ftw_want_slot(ft, f));
 }
 
-/* Append to stage s; the oldest one out when it is full (UINT32_MAX: none). */
 static uint32_t rc_push(struct weir_flowtable *ft, int s, uint32_t idx)
 {
-	uint32_t out = WEIR_FT_NIL;
+	return fifo_push(ft->rc[s], &ft->rc_head[s], &ft->nrc[s], WEIR_FT_RECLASS, idx);
+}
 
-	if (ft->nrc[s] == WEIR_FT_RECLASS) {
-		out = ft->rc[s][ft->rc_head[s]];
-		ft->rc[s][ft->rc_head[s]] = idx;
-		ft->rc_head[s] = (ft->rc_head[s] + 1) % WEIR_FT_RECLASS;
-	} else {
-		ft->rc[s][(ft->rc_head[s] + ft->nrc[s]++) % WEIR_FT_RECLASS] = idx;
-	}
-	return out;
+static uint32_t rc_pop(struct weir_flowtable *ft, int s)
+{
+	return fifo_pop(ft->rc[s], &ft->rc_head[s], &ft->nrc[s], WEIR_FT_RECLASS);
 }
 
 static void stage1(struct weir_flowtable *ft, uint32_t idx)
@@ -162,14 +185,12 @@ void weir_ftw_refile_later(struct weir_flowtable *ft, uint32_t idx)
 
 void weir_ftw_refile_drain(struct weir_flowtable *ft)
 {
-	for (; ft->nrc[0]; ft->nrc[0]--) {
-		stage1(ft, ft->rc[0][ft->rc_head[0]]);
-		ft->rc_head[0] = (ft->rc_head[0] + 1) % WEIR_FT_RECLASS;
-	}
-	for (; ft->nrc[1]; ft->nrc[1]--) {
-		refile_now(ft, ft->rc[1][ft->rc_head[1]]);
-		ft->rc_head[1] = (ft->rc_head[1] + 1) % WEIR_FT_RECLASS;
-	}
+	uint32_t e;
+
+	while ((e = rc_pop(ft, 0)) != WEIR_FT_NIL)
+		stage1(ft, e);
+	while ((e = rc_pop(ft, 1)) != WEIR_FT_NIL)
+		refile_now(ft, e);
 }
 
 void weir_ftw_reset(struct weir_flowtable *ft)
@@ -228,11 +249,10 @@ void weir_fta_unlink(struct weir_flowtable *ft, uint32_t idx)
  * else runs. */
 static void drain_dead(struct weir_flowtable *ft)
 {
-	while (ft->ndead) {
-		weir_ft_remove(ft, ft->dead[ft->dead_head]);
-		ft->dead_head = (ft->dead_head + 1) % WEIR_FT_DEFER;
-		ft->ndead--;
-	}
+	uint32_t e;
+
+	while ((e = fifo_pop(ft->dead, &ft->dead_head, &ft->ndead, WEIR_FT_DEFER)) != WEIR_FT_NIL)
+		weir_ft_remove(ft, e);
 }
 
 static void remove_later(struct weir_flowtable *ft, uint32_t e)
@@ -246,13 +266,9 @@ static void remove_later(struct weir_flowtable *ft, uint32_t e)
 		if (m->anext != WEIR_FT_NIL)
 			__builtin_prefetch(&ft->meta[m->anext], 1, 3);
 	}
-	if (ft->ndead == WEIR_FT_DEFER) {
-		weir_ft_remove(ft, ft->dead[ft->dead_head]);
-		ft->dead[ft->dead_head] = e;
-		ft->dead_head = (ft->dead_head + 1) % WEIR_FT_DEFER;
-	} else {
-		ft->dead[(ft->dead_head + ft->ndead++) % WEIR_FT_DEFER] = e;
-	}
+	uint32_t out = fifo_push(ft->dead, &ft->dead_head, &ft->ndead, WEIR_FT_DEFER, e);
+	if (out != WEIR_FT_NIL)
+		weir_ft_remove(ft, out);
 }
 
 static void expire(struct weir_flowtable *ft, uint32_t e)
