@@ -63,12 +63,16 @@ static int throughput(uint8_t *m, size_t bytes, unsigned lines, unsigned work,
 	const uint32_t flows = nent / 4 < (1u << 20) ? (uint32_t)(nent / 4) : 1u << 20;
 	const uint32_t nb = flows / 2 ? flows / 2 : 1;
 	const size_t packets = 16u << 20;
+	if (flows < 1024) {
+		fprintf(stderr, "weir-memlat: %ld MiB holds %u flows of %u-line entries; "
+			"give at least %u MiB\n", mib, flows, lines, (unsigned)((4096 * esz + (1u << 20) - 1) >> 20));
+		return 1;
+	}
 	uint32_t *bucket_of = malloc(flows * sizeof(uint32_t));
-	uint32_t *buckets = region((size_t)nb * 64, "thp");
-
-	if (!bucket_of || !buckets || flows < 1024) {
-		fprintf(stderr, "weir-memlat: %ld MiB holds too few %u-line entries, or no memory\n",
-			mib, lines);
+	uint32_t *buckets = region((size_t)nb * 64, mode);
+	if (!bucket_of || !buckets) {
+		fprintf(stderr, "weir-memlat: no memory for the index of %u flows (%s pages): %s\n",
+			flows, mode, strerror(errno));
 		return 1;
 	}
 	memset(m, 0, bytes);
@@ -103,17 +107,24 @@ static int throughput(uint8_t *m, size_t bytes, unsigned lines, unsigned work,
 	return 0;
 }
 
+/* A whole decimal number in [lo, hi], or -1. */
+static long number(const char *s, long lo, long hi)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	return errno || end == s || *end || v < lo || v > hi ? -1 : v;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 2 ? argv[2] : "thp";
-	long mib = argc > 1 ? strtol(argv[1], NULL, 10) : 0;
+	long mib = argc > 1 ? number(argv[1], 1, 65536) : -1;
+	long elines = argc > 3 ? number(argv[3], 1, 64) : 0;
+	long work = argc > 4 ? number(argv[4], 0, 100000) : 0;
 
-	long elines = argc > 3 ? strtol(argv[3], NULL, 10) : 0;
-	long work = argc > 4 ? strtol(argv[4], NULL, 10) : 0;
-
-	if (mib < 1 || mib > 65536 || (strcmp(mode, "thp") && strcmp(mode, "small") &&
-					strcmp(mode, "hugetlb")) ||
-	    (argc > 3 && (elines < 1 || elines > 64)) || work < 0 || work > 100000) {
+	if (argc > 5 || mib < 0 || elines < 0 || work < 0 ||
+	    (strcmp(mode, "thp") && strcmp(mode, "small") && strcmp(mode, "hugetlb"))) {
 		fprintf(stderr, "usage: weir-memlat SIZE_MIB (1-65536) [thp|small|hugetlb] "
 			"[LINES (1-64) [WORK (0-100000)]]\n");
 		return 2;
