@@ -508,6 +508,14 @@ static inline void prefetch_hot(const struct weir_flow *flow)
 	__builtin_prefetch(f + 192, 1, 3);
 }
 
+/* The whole entry, content line too: a flow set-up writes it all, a
+ * record reads it all. */
+static inline void prefetch_entry(const struct weir_flow *flow)
+{
+	prefetch_hot(flow);
+	__builtin_prefetch(&flow->content, 1, 3);
+}
+
 /* The entry a tag match in the primary bucket points at: only a guess (the
  * key is compared at lookup), which is all a prefetch needs. Its feature
  * lines, and its content state when the packet carries payload, are what
@@ -539,8 +547,7 @@ void weir_ft_prefetch_free(const struct weir_flowtable *ft, unsigned n)
 {
 	for (unsigned i = 0; i < n && i < ft->nfree; i++) {
 		uint32_t e = ft->freestk[ft->nfree - 1 - i];
-		prefetch_hot(&ft->flows[e]);
-		__builtin_prefetch(&ft->flows[e].content, 1, 3);
+		prefetch_entry(&ft->flows[e]);
 		__builtin_prefetch(&ft->meta[e], 1, 3);
 	}
 }
@@ -697,10 +704,8 @@ void weir_ft_flush(struct weir_flowtable *ft)
 	/* Creation order is no memory order: each record's entry is a cold
 	 * line set, fetched FLUSH_AHEAD records before it is emitted. */
 	for (uint32_t i = 0; i < n; i++) {
-		if (i + FLUSH_AHEAD < n) {
-			prefetch_hot(&ft->flows[v[i + FLUSH_AHEAD]]);
-			__builtin_prefetch(&ft->flows[v[i + FLUSH_AHEAD]].content, 0, 3);
-		}
+		if (i + FLUSH_AHEAD < n)
+			prefetch_entry(&ft->flows[v[i + FLUSH_AHEAD]]);
 		ft->st.flows_flushed++;
 		ft->emit(ft->emit_ctx, &ft->flows[v[i]], &ft->flows[v[i]].content,
 			 WEIR_END_SHUTDOWN);
