@@ -776,10 +776,16 @@ struct weir_flowtable *weir_ft_create(const struct weir_ft_config *cfg,
 	size_t off_f = off_b + align64((size_t)nb * sizeof(struct weir_ft_bucket));
 	size_t off_m = off_f + align64(cap * sizeof(struct weir_flow));
 	size_t off_s = off_m + align64(cap * sizeof(struct weir_ft_meta));
-	size_t off_w = off_s + align64(cap * sizeof(uint32_t));
+	/* One chunk per flow is the most the wheels can hold (each chunk on a
+	 * list holds a filed entry), one more for the slot being walked. */
+	ft->nchunks = ft->capacity + 2;
+	size_t off_c = off_s + align64(cap * sizeof(uint32_t));
+	size_t off_cf = off_c + (size_t)ft->nchunks * sizeof(struct weir_ft_chunk);
+	size_t off_w = off_cf + align64((size_t)ft->nchunks * sizeof(uint32_t));
 	size_t wheel_heads = align64((size_t)ft->wsize * sizeof(uint32_t));
 	size_t wheel_bits = align64((size_t)ft->wsize / 64 * sizeof(uint64_t) + 8);
-	size_t off_fr = off_w + WEIR_TO_MAX * (wheel_heads + wheel_bits);
+	size_t wheel = 2 * wheel_heads + wheel_bits;
+	size_t off_fr = off_w + WEIR_TO_MAX * wheel;
 	size_t total = off_fr + weir_ftf_bytes(cfg->max_frags);
 	size_t align = total >= HUGEPAGE ? HUGEPAGE : 64;
 	total = (total + align - 1) & ~(align - 1);
@@ -807,9 +813,13 @@ struct weir_flowtable *weir_ft_create(const struct weir_ft_config *cfg,
 	ft->flows = (struct weir_flow *)(m + off_f);
 	ft->meta = (struct weir_ft_meta *)(m + off_m);
 	ft->freestk = (uint32_t *)(m + off_s);
+	ft->chunks = (struct weir_ft_chunk *)(m + off_c);
+	ft->cfree = (uint32_t *)(m + off_cf);
 	for (unsigned c = 0; c < WEIR_TO_MAX; c++) {
-		ft->whead[c] = (uint32_t *)(m + off_w + c * (wheel_heads + wheel_bits));
-		ft->wbits[c] = (uint64_t *)(m + off_w + c * (wheel_heads + wheel_bits) + wheel_heads);
+		char *wm = m + off_w + c * wheel;
+		ft->whead[c] = (uint32_t *)wm;
+		ft->wtail[c] = (uint32_t *)(wm + wheel_heads);
+		ft->wbits[c] = (uint64_t *)(wm + 2 * wheel_heads);
 		ft->timeout_ns[c] = cfg->timeout_ns[c];
 	}
 	ft->active_ns = cfg->active_timeout_ns;

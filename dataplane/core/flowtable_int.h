@@ -26,16 +26,36 @@ struct weir_ft_bucket {
 	struct weir_ft_slot s[WEIR_FT_WAYS];
 } __attribute__((aligned(64)));
 
-/* Cold per-entry metadata: only the wheel and deletion touch it. */
+/* Cold per-entry metadata: only the wheel and deletion touch it. 32 bytes,
+ * two entries a line. */
 struct weir_ft_meta {
 	uint64_t hash;           /* keyed hash of the canonical key */
 	uint64_t tslot;          /* absolute wheel slot the entry is filed in */
-	uint32_t next, prev;     /* circular list of that wheel slot */
+	uint32_t chunk;          /* wheel chunk holding its filing (when filed) */
 	uint32_t anext, aprev;   /* active-timeout queue (by first_ns) */
+	uint8_t pos;             /* its place in that chunk */
 	uint8_t wclass;          /* wheel (timeout class) it is filed in, or WEIR_TO_MAX */
 	uint8_t in_active;       /* on the active-timeout queue */
-	uint8_t pad[6];
+	uint8_t pad;
 };
+
+/* A wheel slot's entries, in filing order, as a list of chunks of entry
+ * indices rather than a list through the entries: walking a due slot
+ * reads a chunk line for twelve entries and knows them all, so their
+ * metadata and entries are fetched ahead of the visits instead of one
+ * dependent miss each (flowtable_wheel.c). Unlinking leaves a hole
+ * (WEIR_FT_NIL), so the order of the rest never changes; a chunk whose
+ * entries have all left is freed at once. */
+#define WEIR_FT_CHUNK_IDX 12
+struct weir_ft_chunk {
+	uint32_t next, prev;     /* the slot's chunk list; WEIR_FT_NIL at its ends */
+	uint32_t si;             /* the wheel slot it belongs to */
+	uint8_t wclass;          /* ... in this class's wheel */
+	uint8_t used;            /* places taken, in filing order */
+	uint8_t live;            /* entries still filed here */
+	uint8_t pad;
+	uint32_t idx[WEIR_FT_CHUNK_IDX]; /* entry, or WEIR_FT_NIL once unlinked */
+} __attribute__((aligned(64)));
 
 /* Timer wheel: one per timeout class, holding idle deadlines only, so that
  * within a wheel the order of deadlines is the order of last activity (what
@@ -102,12 +122,16 @@ struct weir_flowtable {
 	uint32_t dead_head, ndead;
 	/* Entries whose class changed, waiting to be re-filed
 	 * (weir_ftw_refile_later): stage 0 waits for the entry's metadata,
-	 * stage 1 for its list neighbours'. Oldest at rc_head. */
+	 * stage 1 for its wheel chunk. Oldest at rc_head. */
 	uint32_t rc[2][WEIR_FT_RECLASS];
 	uint32_t rc_head[2], nrc[2];
 
 	/* wheel */
-	uint32_t *whead[WEIR_TO_MAX];   /* list head per slot, WEIR_FT_NIL = empty */
+	uint32_t *whead[WEIR_TO_MAX];   /* first chunk per slot, WEIR_FT_NIL = empty */
+	uint32_t *wtail[WEIR_TO_MAX];   /* last chunk per slot: filing appends there */
+	struct weir_ft_chunk *chunks;
+	uint32_t *cfree;         /* free chunks; pop gives the lowest first */
+	uint32_t nchunks, ncfree;
 	uint64_t *wbits[WEIR_TO_MAX];   /* non-empty slot bitmap */
 	uint32_t wsize, wmask;
 	uint64_t wcur;           /* absolute slot: all earlier slots are processed */

@@ -8,6 +8,10 @@
  * at the deadline it has by then. A class change to a shorter timeout is the
  * one thing that moves a deadline earlier; weir_ft_set_class() re-files for it.
  *
+ * A slot's entries are a list of chunks of twelve entry indices
+ * (flowtable_int.h), in filing order, so a due slot's walk knows the
+ * entries ahead of their visits and fetches them early.
+ *
  * Slots are 2^27 ns (~134 ms) wide and the wheel has enough of them for the
  * longest idle timeout, so normally an entry is visited once per timeout
  * period. Expiry is exact: weir_ft_advance(now) expires everything whose
@@ -20,6 +24,9 @@
  */
 #include <string.h>
 #include "flowtable_int.h"
+
+_Static_assert(sizeof(struct weir_ft_chunk) == 64, "a wheel chunk is one line");
+_Static_assert(sizeof(struct weir_ft_meta) == 32, "two metadata a line");
 
 static unsigned valid_class(unsigned c)
 {
@@ -57,6 +64,57 @@ static void bit_clear(uint64_t *bits, uint32_t i)
 	bits[i >> 6] &= ~(1ull << (i & 63));
 }
 
+/* A fresh chunk at the end of class c's slot si, after chunk `prev`. The
+ * pool never runs dry: a chunk on a list holds at least one filed entry,
+ * and while a due slot is walked (run_slot) each of its chunks not yet
+ * read holds one too, so at most capacity + 1 chunks are taken. */
+static uint32_t chunk_append(struct weir_flowtable *ft, unsigned c, uint32_t si,
+			     uint32_t prev)
+{
+	uint32_t n = ft->cfree[--ft->ncfree];
+	struct weir_ft_chunk *k = &ft->chunks[n];
+
+	k->next = WEIR_FT_NIL;
+	k->prev = prev;
+	k->si = si;
+	k->wclass = (uint8_t)c;
+	k->used = 0;
+	k->live = 0;
+	if (prev == WEIR_FT_NIL) {
+		ft->whead[c][si] = n;
+		bit_set(ft->wbits[c], si);
+	} else {
+		ft->chunks[prev].next = n;
+	}
+	ft->wtail[c][si] = n;
+	return n;
+}
+
+static void chunk_release(struct weir_flowtable *ft, uint32_t n)
+{
+	ft->cfree[ft->ncfree++] = n;
+}
+
+/* A chunk whose last entry left: off its slot's list, back to the pool. */
+static void chunk_drop(struct weir_flowtable *ft, uint32_t n)
+{
+	const struct weir_ft_chunk *k = &ft->chunks[n];
+	unsigned c = k->wclass;
+	uint32_t si = k->si;
+
+	if (k->prev != WEIR_FT_NIL)
+		ft->chunks[k->prev].next = k->next;
+	else
+		ft->whead[c][si] = k->next;
+	if (k->next != WEIR_FT_NIL)
+		ft->chunks[k->next].prev = k->prev;
+	else
+		ft->wtail[c][si] = k->prev;
+	if (ft->whead[c][si] == WEIR_FT_NIL)
+		bit_clear(ft->wbits[c], si);
+	chunk_release(ft, n);
+}
+
 /* Append at the tail: within a slot, entries keep filing order, which makes
  * emission order a function of the input alone (not of the hash seed). */
 void weir_ftw_file(struct weir_flowtable *ft, uint32_t idx, unsigned wclass,
@@ -64,42 +122,38 @@ void weir_ftw_file(struct weir_flowtable *ft, uint32_t idx, unsigned wclass,
 {
 	struct weir_ft_meta *m = &ft->meta[idx];
 	uint32_t si = (uint32_t)slot & ft->wmask;
-	uint32_t *head = &ft->whead[wclass][si];
+	uint32_t t = ft->wtail[wclass][si];
 
+	if (t == WEIR_FT_NIL || ft->chunks[t].used == WEIR_FT_CHUNK_IDX)
+		t = chunk_append(ft, wclass, si, t);
+	struct weir_ft_chunk *k = &ft->chunks[t];
+	m->chunk = t;
+	m->pos = k->used;
+	k->idx[k->used++] = idx;
+	k->live++;
 	m->tslot = slot;
 	m->wclass = (uint8_t)wclass;
-	if (*head == WEIR_FT_NIL) {
-		*head = idx;
-		m->next = m->prev = idx;
-		bit_set(ft->wbits[wclass], si);
-	} else {
-		uint32_t h = *head, t = ft->meta[h].prev;
-		m->prev = t;
-		m->next = h;
-		ft->meta[t].next = idx;
-		ft->meta[h].prev = idx;
-	}
+}
+
+/* Returns whether that emptied (and freed) the entry's chunk. */
+static int unlink_entry(struct weir_flowtable *ft, uint32_t idx)
+{
+	struct weir_ft_meta *m = &ft->meta[idx];
+
+	if (m->wclass >= WEIR_TO_MAX)
+		return 0;
+	m->wclass = WEIR_TO_MAX;
+	struct weir_ft_chunk *k = &ft->chunks[m->chunk];
+	k->idx[m->pos] = WEIR_FT_NIL;
+	if (--k->live)
+		return 0;
+	chunk_drop(ft, m->chunk);
+	return 1;
 }
 
 void weir_ftw_unlink(struct weir_flowtable *ft, uint32_t idx)
 {
-	struct weir_ft_meta *m = &ft->meta[idx];
-	uint32_t si, *head;
-
-	if (m->wclass >= WEIR_TO_MAX)
-		return;
-	si = (uint32_t)m->tslot & ft->wmask;
-	head = &ft->whead[m->wclass][si];
-	if (m->next == idx) {
-		*head = WEIR_FT_NIL;
-		bit_clear(ft->wbits[m->wclass], si);
-	} else {
-		ft->meta[m->prev].next = m->next;
-		ft->meta[m->next].prev = m->prev;
-		if (*head == idx)
-			*head = m->next;
-	}
-	m->wclass = WEIR_TO_MAX;
+	(void)unlink_entry(ft, idx);
 }
 
 /* Small FIFOs of entry indices (the deferred removals and re-filings
@@ -132,11 +186,12 @@ static uint32_t fifo_pop(uint32_t *q, uint32_t *head, uint32_t *n, uint32_t cap)
 
 /* A class change (TCP to closed, on the FIN that closes the flow) moves
  * the deadline earlier, so the entry must be re-filed: unlinked from its
- * list and appended to another. That touches its metadata and its two list
- * neighbours', all cold on the packet that closes a flow (the neighbours
- * only known once the metadata is in). Done at once it cost the 1 M-flow
- * bench mix ~30 cycles a frame; so the re-filing waits in two stages of
- * WEIR_FT_RECLASS class changes each, a prefetch issued at each step.
+ * chunk and appended to another slot's. That touches its metadata and its
+ * chunk, both cold on the packet that closes a flow (the chunk only known
+ * once the metadata is in). Done at once (with the lists then linked
+ * through the metadata) it cost the 1 M-flow bench mix ~30 cycles a
+ * frame; so the re-filing waits in two stages of WEIR_FT_RECLASS class
+ * changes each, a prefetch issued at each step.
  * Late re-filing is safe: the flow's class is already set, nothing but the
  * wheels reads the lists, advance and the eviction search drain or
  * re-check first, and re-filing an entry at its current deadline is always
@@ -166,10 +221,8 @@ static void stage1(struct weir_flowtable *ft, uint32_t idx)
 {
 	const struct weir_ft_meta *m = &ft->meta[idx];
 
-	if (m->wclass < WEIR_TO_MAX) {
-		__builtin_prefetch(&ft->meta[m->prev], 1, 3);
-		__builtin_prefetch(&ft->meta[m->next], 1, 3);
-	}
+	if (m->wclass < WEIR_TO_MAX)
+		__builtin_prefetch(&ft->chunks[m->chunk], 1, 3);
 	uint32_t out = rc_push(ft, 1, idx);
 	if (out != WEIR_FT_NIL)
 		refile_now(ft, out);
@@ -199,8 +252,12 @@ void weir_ftw_reset(struct weir_flowtable *ft)
 	size_t words = (ft->wsize + 63) / 64;
 	for (unsigned c = 0; c < WEIR_TO_MAX; c++) {
 		memset(ft->whead[c], 0xff, (size_t)ft->wsize * sizeof(uint32_t));
+		memset(ft->wtail[c], 0xff, (size_t)ft->wsize * sizeof(uint32_t));
 		memset(ft->wbits[c], 0, words * sizeof(uint64_t));
 	}
+	for (uint32_t i = 0; i < ft->nchunks; i++)
+		ft->cfree[i] = ft->nchunks - 1 - i;
+	ft->ncfree = ft->nchunks;
 	/* Entries past the high-water mark were never used; the insert that
 	 * first uses one sets its metadata. */
 	for (uint32_t i = 0; i < ft->hiwater; i++) {
@@ -281,7 +338,7 @@ static void expire(struct weir_flowtable *ft, uint32_t e)
 }
 
 /* An entry whose slot came due: expire it or re-file it. It has already
- * been taken off its list. */
+ * been taken off its chunk. */
 static void visit(struct weir_flowtable *ft, uint32_t e, unsigned wclass,
 		  uint64_t target, uint64_t now)
 {
@@ -299,28 +356,102 @@ static void visit(struct weir_flowtable *ft, uint32_t e, unsigned wclass,
 	weir_ftw_file(ft, e, valid_class(f->tclass), weir_ftw_want_slot(ft, f));
 }
 
+/* How far the walk of a due slot reads ahead of its visits: an entry's
+ * metadata and first line (deadline, class) WALK_AHEAD visits before its
+ * own, its other lines WALK_WHOLE_AHEAD before when it is going to
+ * expire (the record reads all of it). With the slot's list linked through
+ * the entries, each visit began with a dependent miss for the next one:
+ * 70 % of advance's time on the 1 M-flow bench mix (perf). */
+#define WALK_AHEAD 8
+#define WALK_WHOLE_AHEAD 4
+
+struct slot_walk {
+	uint32_t ch, pos;        /* reading place in the detached chunk list */
+	uint32_t q[WALK_AHEAD];  /* entries read, not yet visited */
+	unsigned head, n;
+};
+
+static void prefetch_chunk_after(const struct weir_flowtable *ft, uint32_t ch)
+{
+	uint32_t next = ft->chunks[ch].next;
+	if (next != WEIR_FT_NIL)
+		__builtin_prefetch(&ft->chunks[next], 0, 3);
+}
+
+/* The detached list's next entry, WEIR_FT_NIL at its end. A chunk read to
+ * its end goes back to the pool: its entries are all taken. */
+static uint32_t walk_read(struct weir_flowtable *ft, struct slot_walk *w)
+{
+	while (w->ch != WEIR_FT_NIL) {
+		const struct weir_ft_chunk *k = &ft->chunks[w->ch];
+		if (w->pos < k->used) {
+			uint32_t e = k->idx[w->pos++];
+			if (e != WEIR_FT_NIL)
+				return e;
+			continue;
+		}
+		uint32_t next = k->next;
+		chunk_release(ft, w->ch);
+		w->ch = next;
+		w->pos = 0;
+		if (next != WEIR_FT_NIL)
+			prefetch_chunk_after(ft, next);
+	}
+	return WEIR_FT_NIL;
+}
+
+static void walk_fill(struct weir_flowtable *ft, struct slot_walk *w)
+{
+	while (w->n < WALK_AHEAD) {
+		uint32_t e = walk_read(ft, w);
+		if (e == WEIR_FT_NIL)
+			return;
+		/* on no list from here until its visit (which re-files it or
+		 * not); the store fetches the metadata line */
+		ft->meta[e].wclass = WEIR_TO_MAX;
+		__builtin_prefetch(&ft->flows[e], 1, 3);
+		w->q[(w->head + w->n++) % WALK_AHEAD] = e;
+	}
+}
+
+/* The rest of an entry about to expire; for one that is not, its first
+ * line again (a select, not a branch on a coin toss). */
+static void prefetch_if_expiring(const struct weir_flowtable *ft, uint32_t e,
+				 uint64_t now)
+{
+	const struct weir_flow *f = &ft->flows[e];
+	const char *p = (const char *)f;
+	size_t step = idle_deadline(ft, f) <= now ? 64 : 0;
+
+	_Static_assert(offsetof(struct weir_flow, content) == 4 * 64,
+		       "the entry is five lines, the content state the last");
+	__builtin_prefetch(p + step, 1, 3);
+	__builtin_prefetch(p + 2 * step, 1, 3);
+	__builtin_prefetch(p + 3 * step, 1, 3);
+	__builtin_prefetch(p + 4 * step, 1, 3);
+}
+
 static void run_slot(struct weir_flowtable *ft, unsigned c, uint32_t si,
 		     uint64_t target, uint64_t now)
 {
-	uint32_t first = ft->whead[c][si];
-	uint32_t last, e;
+	struct slot_walk w = { .ch = ft->whead[c][si] };
 
-	if (first == WEIR_FT_NIL)
+	if (w.ch == WEIR_FT_NIL)
 		return;
 	/* Detach the whole list; entries re-filed into this slot go onto a
 	 * fresh list and are not seen twice in this pass. */
-	ft->whead[c][si] = WEIR_FT_NIL;
+	ft->whead[c][si] = ft->wtail[c][si] = WEIR_FT_NIL;
 	bit_clear(ft->wbits[c], si);
-	last = ft->meta[first].prev;
-	e = first;
-	for (;;) {
-		uint32_t next = ft->meta[e].next;
-		int was_last = e == last;
-		ft->meta[e].wclass = WEIR_TO_MAX;  /* on no list while visited */
+	prefetch_chunk_after(ft, w.ch);
+	walk_fill(ft, &w);
+	while (w.n) {
+		uint32_t e = w.q[w.head];
+		w.head = (w.head + 1) % WALK_AHEAD;
+		w.n--;
+		if (w.n >= WALK_WHOLE_AHEAD)
+			prefetch_if_expiring(ft, w.q[(w.head + WALK_WHOLE_AHEAD - 1) % WALK_AHEAD], now);
 		visit(ft, e, c, target, now);
-		if (was_last)
-			break;
-		e = next;
+		walk_fill(ft, &w);
 	}
 }
 
@@ -408,6 +539,53 @@ static void consider(const struct weir_flowtable *ft, struct evict_best *b, uint
 	}
 }
 
+/* One slot of scan_class(): its entries in filing order, up to the
+ * budget, or a few past the first one filed at its own deadline. An entry
+ * re-filed leaves a hole in its chunk; one that empties its chunk frees it
+ * (the rest of it is holes), and a free chunk may be taken at once by the
+ * next filing: so the walk moves on, by the link read beforehand, and ends
+ * with the chunk that was last when it began. */
+static void examine_slot(struct weir_flowtable *ft, unsigned c, uint32_t si,
+			 uint64_t s, struct evict_best *best, unsigned *examined,
+			 int *found)
+{
+	uint32_t ch = ft->whead[c][si], last = ft->wtail[c][si];
+	unsigned end = ft->chunks[last].used, after = 0;
+
+	for (;;) {
+		const struct weir_ft_chunk *k = &ft->chunks[ch];
+		uint32_t next = k->next;
+		int was_last = ch == last;
+		unsigned used = was_last ? end : k->used;
+		for (unsigned p = 0; p < used; p++) {
+			uint32_t e = k->idx[p];
+			if (e == WEIR_FT_NIL)
+				continue;
+			const struct weir_flow *f = &ft->flows[e];
+			(*examined)++;
+			consider(ft, best, e);
+			if (ft->meta[e].tslot == s) {
+				unsigned cls = valid_class(f->tclass);
+				uint64_t want = weir_ftw_want_slot(ft, f);
+				if (cls != c || want != s) {
+					int freed = unlink_entry(ft, e);
+					weir_ftw_file(ft, e, cls, want);
+					if (freed)
+						break;
+				} else {
+					*found = 1;
+				}
+			}
+			if ((*found && ++after > WEIR_FT_EVICT_AFTER_FIRST) ||
+			    *examined >= WEIR_FT_EVICT_BUDGET)
+				return;
+		}
+		if (was_last)
+			return;
+		ch = next;
+	}
+}
+
 /* Walk class c's wheel from the current slot. Within one class the order
  * of idle deadlines is the order of last_ns, so the first slot holding an
  * entry filed at its own deadline holds that class's longest-idle flow (to
@@ -416,7 +594,7 @@ static void consider(const struct weir_flowtable *ft, struct evict_best *b, uint
  * work advance() would do anyway when their slot came due. */
 static void scan_class(struct weir_flowtable *ft, unsigned c, struct evict_best *best)
 {
-	unsigned examined = 0, after = 0;
+	unsigned examined = 0;
 	int found = 0;
 
 	for (uint64_t i = 0; i < ft->wsize && !found && examined < WEIR_FT_EVICT_BUDGET;) {
@@ -432,30 +610,7 @@ static void scan_class(struct weir_flowtable *ft, unsigned c, struct evict_best 
 			continue;
 		}
 		i++;
-		uint32_t e = ft->whead[c][si];
-		uint32_t last = ft->meta[e].prev;
-		for (;;) {
-			uint32_t next = ft->meta[e].next;
-			int was_last = e == last;
-			struct weir_flow *f = &ft->flows[e];
-			examined++;
-			consider(ft, best, e);
-			if (ft->meta[e].tslot == s) {
-				unsigned cls = valid_class(f->tclass);
-				uint64_t want = weir_ftw_want_slot(ft, f);
-				if (cls != c || want != s) {
-					weir_ftw_unlink(ft, e);
-					weir_ftw_file(ft, e, cls, want);
-				} else {
-					found = 1;
-				}
-			}
-			if (found && ++after > WEIR_FT_EVICT_AFTER_FIRST)
-				break;
-			if (was_last || examined >= WEIR_FT_EVICT_BUDGET)
-				break;
-			e = next;
-		}
+		examine_slot(ft, c, si, s, best, &examined, &found);
 	}
 }
 

@@ -142,6 +142,59 @@ static uint32_t live(struct weir_flowtable *ft)
 	return st.flows_live;
 }
 
+/* White-box: the wheels' chunk lists agree with the entries' metadata,
+ * every chunk on a list holds a filed entry (which is what bounds the
+ * pool at one chunk per flow), and no chunk is lost or counted twice.
+ * Returns the number of filed entries. */
+static uint32_t check_wheels(const struct weir_flowtable *ft)
+{
+	uint32_t filed = 0, chunks = 0;
+
+	for (unsigned c = 0; c < WEIR_TO_MAX; c++) {
+		for (uint32_t si = 0; si < ft->wsize; si++) {
+			uint32_t ch = ft->whead[c][si], prev = WEIR_FT_NIL;
+			int bit = (ft->wbits[c][si >> 6] >> (si & 63)) & 1;
+			ck_assert_int_eq(bit, ch != WEIR_FT_NIL);
+			for (; ch != WEIR_FT_NIL; prev = ch, ch = ft->chunks[ch].next) {
+				const struct weir_ft_chunk *k = &ft->chunks[ch];
+				unsigned live = 0;
+				ck_assert_uint_lt(ch, ft->nchunks);
+				ck_assert_uint_eq(k->prev, prev);
+				ck_assert_uint_eq(k->wclass, c);
+				ck_assert_uint_eq(k->si, si);
+				ck_assert_uint_le(k->used, WEIR_FT_CHUNK_IDX);
+				for (unsigned i = 0; i < k->used; i++) {
+					uint32_t e = k->idx[i];
+					if (e == WEIR_FT_NIL)
+						continue;
+					const struct weir_ft_meta *m = &ft->meta[e];
+					ck_assert(ft->flows[e].in_use);
+					ck_assert_uint_eq(m->wclass, c);
+					ck_assert_uint_eq(m->chunk, ch);
+					ck_assert_uint_eq(m->pos, i);
+					ck_assert_uint_eq((uint32_t)m->tslot & ft->wmask, si);
+					live++;
+				}
+				ck_assert_uint_ge(live, 1);
+				ck_assert_uint_eq(k->live, live);
+				filed += live;
+				chunks++;
+			}
+			ck_assert_uint_eq(ft->wtail[c][si], prev);
+		}
+	}
+	ck_assert_uint_eq(chunks, ft->nchunks - ft->ncfree);
+	ck_assert_uint_le(chunks, filed);
+	uint32_t in_use = 0, marked = 0;
+	for (uint32_t i = 0; i < ft->hiwater; i++) {
+		in_use += ft->flows[i].in_use;
+		marked += ft->flows[i].in_use && ft->meta[i].wclass < WEIR_TO_MAX;
+	}
+	ck_assert_uint_eq(marked, filed);
+	ck_assert_uint_eq(in_use, filed);   /* every live flow is on a wheel */
+	return filed;
+}
+
 /* ---- tests ------------------------------------------------------------- */
 
 START_TEST(siphash_reference_vectors)
@@ -484,6 +537,47 @@ START_TEST(class_change_to_closed_expires_at_grace)
 	struct weir_flow *g = see(ft, &p, NULL, NULL);
 	weir_ft_set_class(ft, g, 7);
 	ck_assert_uint_eq(g->tclass, WEIR_TO_TCP);
+	weir_ft_free(ft);
+	log_free(&l);
+}
+END_TEST
+
+/* The wheel's chunks at their sparsest: flows filed together (twelve to a
+ * chunk), all but one of each twelve closed and expired, so each chunk
+ * keeps a single entry; the free places filled the same way round after
+ * round until the survivors fill the table, nearly one to a chunk. The
+ * pool must hold (one chunk per flow at most), the lists stay
+ * consistent, and expiry still finds every flow. */
+START_TEST(wheel_chunks_at_their_sparsest)
+{
+	struct log l;
+	log_init(&l, 0);
+	const uint32_t cap = 1200;
+	struct weir_flowtable *ft = mk(&l, cap, 0);
+	uint64_t t = T0;
+	uint32_t n = 0, most = 0;
+
+	for (int round = 0; round < 40; round++, t += 6 * S) {
+		for (uint32_t i = live(ft); i < cap; i++, n++) {
+			struct weir_pkt p = pkt4(6, 0x0a000000u | n, B_IP, (uint16_t)(1024 + n % 50000), 80, t);
+			struct weir_flow *f = see(ft, &p, NULL, NULL);
+			if (n % 12)
+				weir_ft_set_class(ft, f, WEIR_TO_TCP_CLOSED);
+		}
+		weir_ft_advance(ft, t + 10 * MS);
+		check_wheels(ft);
+		weir_ft_advance(ft, t + 5 * S + 200 * MS);   /* the closed ones go */
+		check_wheels(ft);
+		uint32_t used = ft->nchunks - ft->ncfree;
+		if (used > most)
+			most = used;
+	}
+	printf("wheel_chunks_at_their_sparsest: at most %u chunks for %u flows\n", most, cap);
+	ck_assert_uint_ge(most, cap - cap / 8);   /* the pattern did make them sparse */
+	weir_ft_advance(ft, t + 400 * S);
+	ck_assert_uint_eq(live(ft), 0);
+	ck_assert_uint_eq(check_wheels(ft), 0);
+	ck_assert_uint_eq(ft->ncfree, ft->nchunks);
 	weir_ft_free(ft);
 	log_free(&l);
 }
@@ -921,6 +1015,8 @@ static void random_run(struct log *l, uint32_t cap, uint64_t nflows, uint32_t po
 					  l->by_why[WEIR_END_EVICTED]);
 			if (st.flows_live > rr->live_max)
 				rr->live_max = st.flows_live;
+			if (cap <= 65536)
+				check_wheels(ft);
 		}
 	}
 	weir_ft_flush(ft);
@@ -1205,6 +1301,7 @@ int main(void)
 	tcase_add_test(tc, idle_expiry_per_class_is_exact);
 	tcase_add_test(tc, touch_refiles_the_deadline);
 	tcase_add_test(tc, class_change_to_closed_expires_at_grace);
+	tcase_add_test(tc, wheel_chunks_at_their_sparsest);
 	tcase_add_test(tc, active_timeout_slices_and_keeps_the_flow);
 	tcase_add_test(tc, full_table_evicts_longest_idle);
 	tcase_add_test(tc, close_then_lookup_gives_fresh_entry);
