@@ -378,6 +378,12 @@ void weir_content_update(struct weir_content_ctx *ctx,
 		gap(ctx, cs, d, plen - (off + n));   /* cut by the snaplen */
 }
 
+int weir_content_finished(const struct weir_content_state *cs)
+{
+	return cs->svc_from_payload && cs->service != WEIR_SVC_HTTP &&
+	       cs->service != WEIR_SVC_FTP;
+}
+
 /* The port alone names the service only when payload went by that we could
  * not read (snaplen): Zeek would have had the bytes, and on its port the
  * analyzer confirms in the vast majority of flows (doc/content.md). A flow

@@ -76,6 +76,13 @@ void weir_content_update(struct weir_content_ctx *ctx,
 			 struct weir_content_state *cs,
 			 const struct weir_pkt *pkt, int from_src, uint64_t now_ns);
 
+/* Nothing a later packet carries can change this flow's content features:
+ * the service is named from payload and is neither HTTP nor FTP, whose
+ * parsers follow the whole stream. The engine stops calling
+ * weir_content_update() then (so the per-worker retransmission and gap
+ * counts cover the streams still followed). */
+int weir_content_finished(const struct weir_content_state *cs);
+
 /* Fill service, trans_depth, res_bdy_len, ct_flw_http_mthd, is_ftp_login,
  * ct_ftp_cmd of `rec`. */
 void weir_content_finalize(const struct weir_content_state *cs,

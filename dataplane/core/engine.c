@@ -13,6 +13,10 @@
  * late at worst, which no timeout of seconds notices. */
 #define ENGINE_TICK_NS 100000000ull
 
+/* struct weir_flow.marks */
+#define MARK_EARLY_DONE   0x01  /* the early (mid-flow) score was taken */
+#define MARK_CONTENT_DONE 0x02  /* weir_content_finished(): no more updates */
+
 /* How many frames of a burst a flow entry is prefetched before its update. */
 #define PREFETCH_LAG 4
 
@@ -114,7 +118,7 @@ static void early_verdict(struct weir_engine *eng, struct weir_flow *flow)
 {
 	struct weir_record rec;
 
-	flow->early_done = 1;
+	flow->marks |= MARK_EARLY_DONE;
 	build_record(eng, flow, weir_ft_content(eng->ft, flow), WEIR_END_ACTIVE, &rec);
 	weir_ctwin_peek(eng->ctwin, &rec);
 	eng->st.early_verdicts++;
@@ -196,6 +200,16 @@ static int is_bare_syn(const struct weir_pkt *pkt)
 	return off == 0;
 }
 
+static void update_content(struct weir_engine *eng, struct weir_flow *flow,
+			   const struct weir_pkt *pkt, int side)
+{
+	struct weir_content_state *cs = weir_ft_content(eng->ft, flow);
+
+	weir_content_update(eng->content, cs, pkt, side == flow->feat.src_side, pkt->ts_ns);
+	if (weir_content_finished(cs))
+		flow->marks |= MARK_CONTENT_DONE;
+}
+
 static struct weir_flow *track(struct weir_engine *eng, struct weir_pkt *pkt,
 			       const struct weir_ft_hkey *hk)
 {
@@ -214,14 +228,13 @@ static struct weir_flow *track(struct weir_engine *eng, struct weir_pkt *pkt,
 	int closed = weir_feat_update(&flow->feat, pkt, side);
 	/* Payload the snaplen cut still counts: the content module's port
 	 * fallback needs to know payload went by. */
-	if (eng->content && pkt->l4_payload_len)
-		weir_content_update(eng->content, weir_ft_content(eng->ft, flow),
-				    pkt, side == flow->feat.src_side, pkt->ts_ns);
+	if (eng->content && pkt->l4_payload_len && !(flow->marks & MARK_CONTENT_DONE))
+		update_content(eng, flow, pkt, side);
 	if (closed & (flow->tclass == WEIR_TO_TCP))
 		weir_ft_set_class(eng->ft, flow, WEIR_TO_TCP_CLOSED);
 	eng->st.processed++;
 	eng->st.ip_short += pkt->ip_short;
-	if (eng->early && !flow->early_done &&
+	if (eng->early && !(flow->marks & MARK_EARLY_DONE) &&
 	    flow->feat.dir[0].pkts + flow->feat.dir[1].pkts >= eng->cfg.early_pkts)
 		early_verdict(eng, flow);
 	if (flow->blocked)

@@ -421,7 +421,7 @@ new_flow(struct weir_flowtable *ft, const struct weir_ft_hkey *hk,
 	f->tclass = proto == 6 ? WEIR_TO_TCP : WEIR_TO_OTHER;
 	f->in_use = 1;
 	f->blocked = 0;      /* a reused entry starts clean */
-	f->early_done = 0;
+	f->marks = 0;
 	f->last_ns = ts_ns;
 	f->first_ns = ts_ns;
 	f->flow_id = 0;

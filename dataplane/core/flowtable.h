@@ -49,7 +49,7 @@ struct weir_flow {
 	uint8_t tclass;          /* enum weir_timeout_class */
 	uint8_t in_use;
 	uint8_t blocked;         /* inline mode: drop this flow's packets */
-	uint8_t early_done;      /* the early (mid-flow) score was taken */
+	uint8_t marks;           /* the engine's own per-flow bits (engine.c), 0 when new */
 	uint64_t last_ns;        /* the one store a packet makes for timekeeping */
 	uint64_t first_ns;       /* start of the flow (or of the current slice) */
 	uint64_t flow_id;
