@@ -268,6 +268,9 @@ void weir_stats_print(FILE *out, struct weir_app *app)
 		}
 		if (any)
 			fputc('\n', out);
+		if (s->linearized)
+			fprintf(out, "    linearized %llu (frames chained over several mbufs, read whole)\n",
+				U(s->linearized));
 	}
 	fprintf(out, "  total: rx %llu, processed %llu, records %llu, flow log %llu written\n",
 		U(t.rx), U(t.processed), U(t.records), U(app->flowlog_written));
