@@ -18,6 +18,7 @@ struct weir_ctwin {
 	uint32_t next;    /* slot the next record overwrites */
 	uint32_t wide;    /* slots whose addresses use more than word 0 */
 	uint32_t *f[F_MAX];
+	uint8_t *slot_wide;      /* ... which slots */
 };
 
 struct ct_counts {
@@ -32,14 +33,17 @@ struct weir_ctwin *weir_ctwin_create(uint32_t window, char *err, size_t errlen)
 	}
 	struct weir_ctwin *w = calloc(1, sizeof(*w));
 	uint32_t *mem = calloc((size_t)window * F_MAX, sizeof(uint32_t));
-	if (!w || !mem) {
+	uint8_t *wide = calloc(window, 1);
+	if (!w || !mem || !wide) {
 		free(w);
 		free(mem);
+		free(wide);
 		snprintf(err, errlen, "ct window: out of memory for %u slots", window);
 		return NULL;
 	}
 	for (int i = 0; i < F_MAX; i++)
 		w->f[i] = mem + (size_t)i * window;
+	w->slot_wide = wide;
 	w->size = window;
 	return w;
 }
@@ -49,6 +53,7 @@ void weir_ctwin_free(struct weir_ctwin *w)
 	if (!w)
 		return;
 	free(w->f[0]);
+	free(w->slot_wide);
 	free(w);
 }
 
@@ -145,14 +150,14 @@ static uint16_t sat16(uint32_t v)
 	return v > UINT16_MAX ? UINT16_MAX : (uint16_t)v;
 }
 
-void weir_ctwin_peek(const struct weir_ctwin *w, struct weir_record *r)
+/* The counts for `me` over the window (this record plus the size-1 before
+ * it: every used slot but, once the ring is full, the oldest, the one at
+ * `next`). */
+static void count_window(const struct weir_ctwin *w, const uint32_t me[F_MAX],
+			 struct weir_record *r)
 {
-	uint32_t me[F_MAX];
 	struct ct_counts c = { 0 }, oldest = { 0 };
 
-	slot_of(me, r);
-	/* The window is this record plus the size-1 before it: every used
-	 * slot but, once the ring is full, the oldest (the one at `next`). */
 	if (w->wide || is_wide(me))
 		count_range(w, me, 0, w->used, &c);
 	else
@@ -168,22 +173,30 @@ void weir_ctwin_peek(const struct weir_ctwin *w, struct weir_record *r)
 	r->ct_dst_src_ltm = sat16(1 + c.dst_src - oldest.dst_src);
 }
 
-void weir_ctwin_apply(struct weir_ctwin *w, struct weir_record *r)
+void weir_ctwin_peek(const struct weir_ctwin *w, struct weir_record *r)
 {
 	uint32_t me[F_MAX];
 
-	weir_ctwin_peek(w, r);
 	slot_of(me, r);
-	if (w->used == w->size) {
-		uint32_t old[F_MAX];
-		for (int i = 0; i < F_MAX; i++)
-			old[i] = w->f[i][w->next];
-		w->wide -= (uint32_t)is_wide(old);
-	}
-	w->wide += (uint32_t)is_wide(me);
+	count_window(w, me, r);
+}
+
+void weir_ctwin_apply(struct weir_ctwin *w, struct weir_record *r)
+{
+	uint32_t me[F_MAX];
+	uint8_t wide;
+
+	slot_of(me, r);
+	count_window(w, me, r);
+	wide = (uint8_t)is_wide(me);
+	if (w->used == w->size)
+		w->wide -= w->slot_wide[w->next];
+	else
+		w->used++;
+	w->wide += wide;
+	w->slot_wide[w->next] = wide;
 	for (int i = 0; i < F_MAX; i++)
 		w->f[i][w->next] = me[i];
-	w->next = (w->next + 1) % w->size;
-	if (w->used < w->size)
-		w->used++;
+	if (++w->next == w->size)
+		w->next = 0;
 }
