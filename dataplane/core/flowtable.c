@@ -777,7 +777,8 @@ struct weir_flowtable *weir_ft_create(const struct weir_ft_config *cfg,
 	size_t off_m = off_f + align64(cap * sizeof(struct weir_flow));
 	size_t off_s = off_m + align64(cap * sizeof(struct weir_ft_meta));
 	/* One chunk per flow is the most the wheels can hold (each chunk on a
-	 * list holds a filed entry), one more for the slot being walked. */
+	 * list holds a filed entry), one more for the slot being walked
+	 * (flowtable_wheel.c, chunk_append), and one spare. */
 	ft->nchunks = ft->capacity + 2;
 	size_t off_c = off_s + align64(cap * sizeof(uint32_t));
 	size_t off_cf = off_c + (size_t)ft->nchunks * sizeof(struct weir_ft_chunk);
