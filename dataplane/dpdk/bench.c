@@ -10,7 +10,9 @@
  *                            64-byte frames or IMIX (7:4:1 of 64/594/1518
  *                            bytes): the flow-churn worst case
  *   --bench-mix N            N concurrent TCP and UDP flows of 4..28 frames
- *                            (bench_mix.c), --bench-rounds x N frames
+ *                            (bench_mix.c), --bench-rounds x N frames;
+ *                            --bench-lengths unsw: flow lengths as in the
+ *                            UNSW-NB15 sample instead
  *
  * Synthetic frames are generated in batches outside the timed region. The
  * final flush (every flow still live is emitted) is timed: each record the
@@ -223,7 +225,7 @@ int weir_bench_run(struct weir_app *app)
 				weir_die("--bench-synthetic: mbuf allocation failed");
 		}
 		struct weir_bench_mix *mx = NULL;
-		if (c->bench_mix && !(mx = weir_bench_mix_create(flows, c->bench_size)))
+		if (c->bench_mix && !(mx = weir_bench_mix_create(flows, c->bench_size, c->bench_lengths)))
 			weir_die("--bench-mix: out of memory for %u flows", flows);
 		uint64_t total = (uint64_t)flows * (mx ? 1 : 2) * c->bench_rounds;
 		uint64_t base = 1700000000ull * 1000000000ull;
@@ -267,11 +269,12 @@ int weir_bench_run(struct weir_app *app)
 	double cpp = (double)cycles / (double)packets;
 	double secs = (double)cycles / (double)weir_clock.tsc_hz;
 	double cpu_ns = (double)cpu_ns_total / (double)packets;
-	char what[64];
+	char what[96];
 	if (c->bench_file)
 		snprintf(what, sizeof(what), "capture");
 	else
-		snprintf(what, sizeof(what), "%s %u flows, %s", c->bench_mix ? "mix TCP/UDP" : "synthetic UDP",
+		snprintf(what, sizeof(what), "%s %u flows, %s", !c->bench_mix ? "synthetic UDP" :
+			 c->bench_lengths == WEIR_MIX_UNSW ? "mix TCP/UDP (UNSW lengths)" : "mix TCP/UDP",
 			 c->bench_flows, c->bench_size ? "64-byte" : "IMIX");
 	printf("bench: %s %s, content %s, scoring %s: %llu frames, %llu flows created, %llu records (%llu anomalies), "
 	       "%.1f ns/frame CPU (%.0f cycles at %.3f GHz, %.3f Mpps); wall: %.1f cycles/frame, %.3f Mpps\n",

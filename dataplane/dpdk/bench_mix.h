@@ -6,8 +6,13 @@
 
 struct weir_bench_mix;
 
+/* Packets per flow (bench_mix.c): uniform 4..28, or the UNSW-NB15
+ * sample's distribution. */
+enum weir_mix_lengths { WEIR_MIX_SHORT, WEIR_MIX_UNSW };
+
 /* `size`: frame size on the wire (64..1518), or 0 for IMIX data packets. */
-struct weir_bench_mix *weir_bench_mix_create(unsigned flows, unsigned size);
+struct weir_bench_mix *weir_bench_mix_create(unsigned flows, unsigned size,
+					     enum weir_mix_lengths lengths);
 void weir_bench_mix_free(struct weir_bench_mix *mx);
 
 /* Frame k of the stream (k counts up from 0, one call per k in order)

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bench_mix.h"
 #include "extract.h"
 #include "weir.h"
 
@@ -56,7 +57,7 @@ static const char usage[] =
 "usage: weir -c FILE [options]\n"
 "       weir --pcap A[,B...] [--workers N] [--flow-log FILE] [options]\n"
 "       weir --bench CAPTURE | --bench-synthetic FLOWS | --bench-mix FLOWS\n"
-"            [--bench-size 64|imix] [--bench-rounds R]\n"
+"            [--bench-size 64|imix] [--bench-rounds R] [--bench-lengths short|unsw]\n"
 "\n"
 "  -c, --config FILE     settings (INI: [eal] [port NAME] [workers] [mode]\n"
 "                        [flows] [output] [control]); options below override it\n"
@@ -405,7 +406,7 @@ static void load_file(struct weir_conf *c, const char *path)
 enum {
 	O_PCAP = 256, O_PACE, O_FLOWLOG, O_FORMAT, O_EXTRA, O_SHM, O_SAMPLE,
 	O_SOCKET, O_NOHUGE, O_MAXFLOWS, O_NOCONTENT, O_BENCH, O_BENCHSYN,
-	O_BENCHSIZE, O_BENCHROUNDS, O_BENCHMIX, O_MODEL, O_SCORES, O_CHECK,
+	O_BENCHSIZE, O_BENCHROUNDS, O_BENCHLENGTHS, O_BENCHMIX, O_MODEL, O_SCORES, O_CHECK,
 };
 
 static const struct option opts[] = {
@@ -429,6 +430,7 @@ static const struct option opts[] = {
 	{ "bench-mix", required_argument, 0, O_BENCHMIX },
 	{ "bench-size", required_argument, 0, O_BENCHSIZE },
 	{ "bench-rounds", required_argument, 0, O_BENCHROUNDS },
+	{ "bench-lengths", required_argument, 0, O_BENCHLENGTHS },
 	{ "model", required_argument, 0, O_MODEL },
 	{ "scores", no_argument, 0, O_SCORES },
 	{ "check", no_argument, 0, O_CHECK },
@@ -562,6 +564,12 @@ void weir_conf_load(struct weir_conf *c, int argv_c, char **argv)
 			if (parse_uint(optarg, 1, 1000, &u))
 				weir_die("--bench-rounds '%s': expected 1-1000", optarg);
 			c->bench_rounds = (unsigned)u;
+			break;
+		case O_BENCHLENGTHS:
+			if (!strcmp(optarg, "short")) c->bench_lengths = WEIR_MIX_SHORT;
+			else if (!strcmp(optarg, "unsw")) c->bench_lengths = WEIR_MIX_UNSW;
+			else weir_die("--bench-lengths '%s': expected short (4-28 packets a flow) "
+				      "or unsw (the UNSW-NB15 sample's distribution)", optarg);
 			break;
 		default:
 			fputs(usage, stderr);

@@ -91,6 +91,7 @@ struct weir_conf {
 	int bench_mix;                  /* --bench-mix: bench_flows concurrent flows */
 	unsigned bench_size;            /* --bench-synthetic: 64 or 0 = IMIX */
 	unsigned bench_rounds;
+	int bench_lengths;              /* --bench-mix: enum weir_mix_lengths */
 	int quiet;
 	int check;                      /* --check: validate, print, exit */
 	char conf_file[WEIR_PATH_MAX];
