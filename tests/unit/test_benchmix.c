@@ -97,29 +97,33 @@ static void run_mix(enum weir_mix_lengths lengths, unsigned rounds, struct tally
 	weir_content_db_free(db);
 }
 
-static void check_common(const struct tally *t)
+/* Runs the mix and checks what both mixes share, then its lengths: the
+ * mean of the flows that ended on their own, within [lo, hi], and the
+ * shortest and longest flow. */
+static void check_mix(enum weir_mix_lengths lengths, unsigned rounds, double lo, double hi,
+		      uint32_t shortest, uint32_t longest)
 {
-	double tcp_share = (double)t->tcp / (double)t->done;
+	struct tally t;
+	run_mix(lengths, rounds, &t);
+	double tcp_share = (double)t.tcp / (double)t.done;
 	ck_assert_msg(tcp_share > 0.72 && tcp_share < 0.78, "TCP share %.3f, want ~0.75", tcp_share);
-	ck_assert_uint_eq(t->tcp + t->udp, t->done);
+	ck_assert_uint_eq(t.tcp + t.udp, t.done);
 	/* every TCP flow ends with a FIN each way */
-	ck_assert_uint_eq(t->fin, t->tcp);
+	ck_assert_uint_eq(t.fin, t.tcp);
 	/* every flow on its service's port, named as its payloads allow */
-	ck_assert_uint_eq(t->other_svc, 0);
-	ck_assert_uint_eq(t->dns, t->udp);
-	ck_assert_uint_eq(t->ssl + t->http, t->tcp);
-	ck_assert_uint_gt(t->ssl, t->http);       /* 2 in 3 TCP flows are on 443 */
+	ck_assert_uint_eq(t.other_svc, 0);
+	ck_assert_uint_eq(t.dns, t.udp);
+	ck_assert_uint_eq(t.ssl + t.http, t.tcp);
+	ck_assert_uint_gt(t.ssl, t.http);       /* 2 in 3 TCP flows are on 443 */
+	double mean = (double)t.done_pkts / (double)t.done;
+	ck_assert_msg(mean > lo && mean < hi, "mean %.2f packets a flow, want %.0f-%.0f", mean, lo, hi);
+	ck_assert_uint_eq(t.min_pkts, shortest);
+	ck_assert_uint_eq(t.max_pkts, longest);
 }
 
 START_TEST(short_lengths_are_4_to_28)
 {
-	struct tally t;
-	run_mix(WEIR_MIX_SHORT, 200, &t);
-	check_common(&t);
-	double mean = (double)t.done_pkts / (double)t.done;
-	ck_assert_msg(mean > 15.0 && mean < 17.0, "mean %.2f packets a flow, want ~16", mean);
-	ck_assert_uint_eq(t.min_pkts, 4);
-	ck_assert_uint_eq(t.max_pkts, 28);
+	check_mix(WEIR_MIX_SHORT, 200, 15.0, 17.0, 4, 28);
 }
 END_TEST
 
@@ -129,13 +133,7 @@ END_TEST
  * 3,000 rounds keeps that bias to a few per cent. */
 START_TEST(unsw_lengths_follow_the_sample)
 {
-	struct tally t;
-	run_mix(WEIR_MIX_UNSW, 3000, &t);
-	check_common(&t);
-	double mean = (double)t.done_pkts / (double)t.done;
-	ck_assert_msg(mean > 68.0 && mean < 80.0, "mean %.2f packets a flow, want ~76", mean);
-	ck_assert_uint_eq(t.min_pkts, 2);
-	ck_assert_uint_eq(t.max_pkts, 893);
+	check_mix(WEIR_MIX_UNSW, 3000, 68.0, 80.0, 2, 893);
 }
 END_TEST
 
