@@ -586,6 +586,8 @@ void weir_conf_load(struct weir_conf *c, int argv_c, char **argv)
 		if (!c->port[i].replay_file)
 			weir_die("%s: [port %s]: --pcap replays captures only; remove the [port] sections or use a configuration without them (configs/weir-replay.conf)",
 				 c->conf_file, c->port[i].name);
+	if (c->bench_lengths != WEIR_MIX_SHORT && !c->bench_mix)
+		weir_die("--bench-lengths shapes the flows of --bench-mix; add --bench-mix FLOWS or remove it");
 	if (c->replay && c->mode == WEIR_MODE_INLINE)
 		weir_die("--pcap replays in span mode; remove [mode] mode = inline or use [port] sections with rx_pcap/tx_pcap vdevs");
 	if (!bench && c->nports == 0)

@@ -45,6 +45,8 @@ expect_error "no ports" "no ports" -c "$(conf '[workers]\ncount = 1\n')"
 expect_error "--pcap with ports" "replays captures only" -c "$(conf '[port wan]\ndev = net_null0\n')" --pcap "$TRACES/http/get.pcap"
 expect_error "unreadable config" "cannot read the configuration" -c /nonexistent/weir.conf
 expect_error "bad option" "--workers 'x'" --workers x --pcap "$TRACES/http/get.pcap"
+expect_error "bench lengths unknown" "--bench-lengths 'long': expected short" --no-huge --bench-mix 10 --bench-lengths long
+expect_error "bench lengths without the mix" "--bench-lengths shapes the flows of --bench-mix" --no-huge --bench-synthetic 10 --bench-lengths unsw
 # No runtime directory left behind by the runs that got as far as the EAL.
 ls /var/run/dpdk 2>/dev/null | grep "^weir-" | sort > "$TMP/dirs.after" || true
 left=$(comm -13 "$TMP/dirs.before" "$TMP/dirs.after" | grep -v "^weir-$$" || true)
