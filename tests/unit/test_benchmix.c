@@ -45,7 +45,7 @@ static void sink(void *ctx, struct weir_record *rec)
 	/* the service the payloads name: DNS on 53, TLS on 443 once both
 	 * hellos went by (flows of 6 packets or more carry data), none on 80:
 	 * a 64-byte frame carries 6 bytes of the request line, which never
-	 * completes, so the HTTP analyzer, like Zeek's, never confirms it */
+	 * completes, so the HTTP analyzer never confirms it */
 	if (rec->dsport == 53)
 		t->dns += rec->service == WEIR_SVC_DNS;
 	else if (rec->dsport == 443)
